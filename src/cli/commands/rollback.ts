@@ -1,0 +1,6 @@
+import { AppError } from '../../errors.js';
+import type { CommandRun } from '../context.js';
+
+export const run: CommandRun = async () => {
+  throw new AppError('`rollback` is not built yet');
+};

@@ -1,0 +1,41 @@
+/**
+ * The product's error hierarchy. Every error the CLI boundary can meet is one of these, and each class carries the
+ * exit code it maps to, so that `cli/main.ts` never needs to know which module threw.
+ *
+ * HTTP errors of the two outside systems live in `http/errors.ts`; they extend `AppError` too.
+ */
+export const EXIT = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  attention: 3,
+} as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+export class AppError extends Error {
+  readonly exitCode: ExitCode = EXIT.failed;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A problem with how the tool was called or configured: found before anything is sent. */
+export class ConfigError extends AppError {
+  override readonly exitCode = EXIT.usage;
+  constructor(
+    message: string,
+    /** One line per problem, each naming the setting by its dot path. */
+    readonly problems: string[] = [],
+  ) {
+    super(problems.length ? `${message}\n${problems.map((p) => `  - ${p}`).join('\n')}` : message);
+  }
+}
+
+/** The migration DB cannot be used: newer schema, another migration's file, held by another process. */
+export class DbError extends AppError {
+  override readonly exitCode = EXIT.usage;
+}
+
+/** Another process holds the DB. */
+export class LockedError extends DbError {}
