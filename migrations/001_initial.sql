@@ -29,7 +29,7 @@ CREATE TABLE customers (
   values_hash          TEXT NOT NULL,               -- hash of the migrated values: a change means a delta is owed
   invalid_reason       TEXT,                        -- set when the record cannot be migrated as read
   extracted_at         TEXT NOT NULL,
-  -- Migration state (only load/ledger.ts writes these).
+  -- Migration state (only src/ledger/ writes these).
   state                TEXT NOT NULL DEFAULT 'pending'
                          CHECK (state IN ('pending','migrated','nothing_to_migrate','unmatched','conflict','rejected','invalid')),
   state_reason         TEXT,

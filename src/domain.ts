@@ -1,6 +1,6 @@
 /**
  * Names shared by every stage. The per-customer state set and the event status set are closed unions:
- * `load/ledger.ts` owns every transition between them.
+ * `ledger/` owns every transition between them.
  */
 
 /** Where a Yotpo customer stands in the migration. Every customer read is in exactly one. */

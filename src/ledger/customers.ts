@@ -1,0 +1,133 @@
+import type { CustomerState, RivoCustomerSnapshot } from '../domain.js';
+import type { Db } from '../db/open.js';
+import type { CursorUpdate, CustomerRow, ExtractedRecord } from './types.js';
+
+const now = () => new Date().toISOString();
+
+/**
+ * The only writer of `customers.state`. Every transition records when and why, so `status` and the reports can
+ * say where each customer stands and how it got there.
+ */
+export function setCustomerState(db: Db, key: string, state: CustomerState, reason: string | null): void {
+  db.prepare(
+    `UPDATE customers SET state = ?, state_reason = ?, state_changed_at = ?
+     WHERE key = ? AND (state IS NOT ? OR state_reason IS NOT ?)`,
+  ).run(state, reason, now(), key, state, reason);
+}
+
+/**
+ * Stores one page of extracted records and the cursor that follows them in a single transaction, so a killed
+ * extraction resumes at the next page with every record of this one stored exactly once.
+ * A record seen before whose values changed goes back to `pending` (a delta may be owed); an unchanged one keeps
+ * its state. A record that is invalid now is `invalid`, whatever it was.
+ */
+export function recordExtractedPage(db: Db, records: ExtractedRecord[], cursor: CursorUpdate): { added: number; changed: number } {
+  const find = db.prepare('SELECT values_hash, state FROM customers WHERE key = ?');
+  const nextSeq = db.prepare('SELECT coalesce(max(seq), 0) + 1 AS s FROM customers').pluck();
+  const insert = db.prepare(
+    `INSERT INTO customers (key, seq, source, email, email_norm, third_party_id, first_name, last_name, points_balance,
+       points_earned, credit_cents, tier_name, birthday_month, birth_day, birthday_year, opted_in, last_activity_at,
+       raw_json, values_hash, invalid_reason, extracted_at, state, state_reason, state_changed_at)
+     VALUES (@key, @seq, @source, @email, @emailNorm, @thirdPartyId, @firstName, @lastName, @pointsBalance,
+       @pointsEarned, @creditCents, @tierName, @birthdayMonth, @birthDay, @birthdayYear, @optedIn, @lastActivityAt,
+       @rawJson, @valuesHash, @invalidReason, @at, @state, @invalidReason, @at)`,
+  );
+  const update = db.prepare(
+    `UPDATE customers SET source = @source, email = @email, email_norm = @emailNorm, third_party_id = @thirdPartyId,
+       first_name = @firstName, last_name = @lastName, points_balance = @pointsBalance, points_earned = @pointsEarned,
+       credit_cents = @creditCents, tier_name = @tierName, birthday_month = @birthdayMonth, birth_day = @birthDay,
+       birthday_year = @birthdayYear, opted_in = @optedIn, last_activity_at = @lastActivityAt, raw_json = @rawJson,
+       values_hash = @valuesHash, invalid_reason = @invalidReason, extracted_at = @at
+     WHERE key = @key`,
+  );
+  const saveCursor = db.prepare(
+    `INSERT INTO extract_cursors (source, cursor, pages_read, records_read, total_pages, done, started_at, updated_at)
+     VALUES (@source, @next, 1, @n, @totalPages, @done, @at, @at)
+     ON CONFLICT(source) DO UPDATE SET cursor = @next, pages_read = pages_read + 1, records_read = records_read + @n,
+       total_pages = coalesce(@totalPages, total_pages), done = @done, updated_at = @at`,
+  );
+  return db.transaction(() => {
+    const at = now();
+    let added = 0;
+    let changed = 0;
+    for (const r of records) {
+      const params = { ...r, optedIn: r.optedIn === null ? null : r.optedIn ? 1 : 0, at };
+      const existing = find.get(r.key) as { values_hash: string; state: CustomerState } | undefined;
+      if (!existing) {
+        insert.run({ ...params, seq: nextSeq.get(), state: r.invalidReason ? 'invalid' : 'pending' });
+        added++;
+        continue;
+      }
+      if (existing.values_hash === r.valuesHash && (existing.state === 'invalid') === (r.invalidReason !== null)) continue;
+      update.run(params);
+      changed++;
+      if (r.invalidReason) setCustomerState(db, r.key, 'invalid', r.invalidReason);
+      else setCustomerState(db, r.key, 'pending', 'Yotpo values changed since the last extraction');
+    }
+    saveCursor.run({ source: cursor.source, next: cursor.next, n: records.length, totalPages: cursor.totalPages ?? null, done: cursor.done ? 1 : 0, at });
+    return { added, changed };
+  })();
+}
+
+export function readCursor(db: Db, source: string): { cursor: string | null; done: boolean; pagesRead: number; recordsRead: number; totalPages: number | null } | null {
+  const row = db.prepare('SELECT cursor, done, pages_read, records_read, total_pages FROM extract_cursors WHERE source = ?').get(source) as
+    | { cursor: string | null; done: number; pages_read: number; records_read: number; total_pages: number | null }
+    | undefined;
+  return row ? { cursor: row.cursor, done: row.done === 1, pagesRead: row.pages_read, recordsRead: row.records_read, totalPages: row.total_pages } : null;
+}
+
+/** Starts a fresh pass over a source (a later re-extraction for a delta run), keeping every customer already read. */
+export function restartCursor(db: Db, source: string): void {
+  db.prepare('DELETE FROM extract_cursors WHERE source = ?').run(source);
+}
+
+/** Whether this customer has anything in Rivo already (or possibly: in flight, uncertain). */
+function hasPostedEvents(db: Db, key: string): boolean {
+  return !!db.prepare("SELECT 1 FROM events WHERE customer_key = ? AND status IN ('in_flight','uncertain','done') LIMIT 1").get(key);
+}
+
+/**
+ * Records who this customer is in Rivo, and Rivo's values as first observed. The "before" values are the baseline
+ * for `set` mode, verification and rollback, so they are written only while nothing was posted for the customer.
+ */
+export function recordRivoMatch(db: Db, key: string, rivo: RivoCustomerSnapshot): void {
+  const at = now();
+  if (hasPostedEvents(db, key)) {
+    db.prepare('UPDATE customers SET rivo_seen_at = ? WHERE key = ?').run(at, key);
+    return;
+  }
+  db.prepare(
+    `UPDATE customers SET rivo_id = ?, rivo_email = ?, rivo_points_before = ?, rivo_lifetime_before = ?, rivo_credits_before = ?,
+       rivo_tier_before = ?, rivo_tier_name_before = ?, rivo_dob_before = ?, rivo_seen_at = ? WHERE key = ?`,
+  ).run(rivo.id, rivo.email, rivo.pointsTally, rivo.lifetimeTally, rivo.creditsCents, rivo.tierId, rivo.tierName, rivo.dob, at, key);
+}
+
+export function getCustomer(db: Db, key: string): CustomerRow | undefined {
+  return db.prepare('SELECT * FROM customers WHERE key = ?').get(key) as CustomerRow | undefined;
+}
+
+/** Customers in read order, in chunks, so a million rows never sit in memory at once. */
+export function* iterateCustomers(db: Db, where = '1 = 1', params: unknown[] = [], chunk = 1000): Generator<CustomerRow> {
+  const stmt = db.prepare(`SELECT * FROM customers WHERE seq > ? AND (${where}) ORDER BY seq LIMIT ?`);
+  let after = 0;
+  for (;;) {
+    const rows = stmt.all(after, ...params, chunk) as CustomerRow[];
+    if (!rows.length) return;
+    yield* rows;
+    after = rows[rows.length - 1]!.seq;
+  }
+}
+
+/** The highest seq inside the pilot window (`--limit N` customers in read order), or Infinity without a limit. */
+export function limitSeq(db: Db, limit: number | null): number {
+  if (limit === null) return Number.MAX_SAFE_INTEGER;
+  const seq = db.prepare('SELECT seq FROM customers ORDER BY seq LIMIT 1 OFFSET ?').pluck().get(limit - 1) as number | undefined;
+  return seq ?? Number.MAX_SAFE_INTEGER;
+}
+
+export function countByState(db: Db): Record<CustomerState, number> {
+  const out = { pending: 0, migrated: 0, nothing_to_migrate: 0, unmatched: 0, conflict: 0, rejected: 0, invalid: 0 } as Record<CustomerState, number>;
+  for (const r of db.prepare('SELECT state, count(*) AS n FROM customers GROUP BY state').all() as { state: CustomerState; n: number }[])
+    out[r.state] = r.n;
+  return out;
+}

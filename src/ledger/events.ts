@@ -1,0 +1,163 @@
+import type { PlannedEvent } from '../domain.js';
+import type { Db } from '../db/open.js';
+import { setCustomerState } from './customers.js';
+import type { EventRow } from './types.js';
+
+const now = () => new Date().toISOString();
+
+/** Statuses whose event is, or may be, in Rivo: a re-plan must not touch them and must count them as migrated. */
+export const POSTED_OR_MAYBE = ['in_flight', 'uncertain', 'done'] as const;
+
+export class UnsettledEventsError extends Error {}
+
+/**
+ * Replaces a customer's not-yet-sent events with a new plan. Events that may already be in Rivo (in flight or
+ * uncertain) must be settled first: planning over them could count a write twice or not at all.
+ */
+export function replacePlan(db: Db, customerKey: string, rivoId: string, events: PlannedEvent[], valuesHash: string, notes: string[]): void {
+  db.transaction(() => {
+    const unsettled = db.prepare("SELECT count(*) FROM events WHERE customer_key = ? AND status IN ('in_flight','uncertain')").pluck().get(customerKey) as number;
+    if (unsettled > 0) throw new UnsettledEventsError(`customer ${customerKey} has ${unsettled} unsettled events; settle them before re-planning`);
+    const at = now();
+    db.prepare("UPDATE events SET status = 'cancelled', updated_at = ? WHERE customer_key = ? AND status = 'planned'").run(at, customerKey);
+    const insert = db.prepare(
+      `INSERT INTO events (key, customer_key, rivo_id, kind, role, generation, points_amount, credits_cents, value, applied_at,
+         internal_note, external_note, status, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?)
+       ON CONFLICT(key) DO UPDATE SET status = 'planned', rivo_id = excluded.rivo_id, points_amount = excluded.points_amount,
+         credits_cents = excluded.credits_cents, value = excluded.value, applied_at = excluded.applied_at,
+         internal_note = excluded.internal_note, external_note = excluded.external_note, updated_at = excluded.updated_at
+       WHERE events.status = 'cancelled'`,
+    );
+    for (const e of events) {
+      const existing = db.prepare('SELECT status FROM events WHERE key = ?').pluck().get(e.key) as string | undefined;
+      // A key already done or rejected means the mapper was given a stale "migrated so far": refuse loudly.
+      if (existing && existing !== 'cancelled' && existing !== 'planned')
+        throw new Error(`event ${e.key} is already ${existing}; the plan was computed from a stale ledger`);
+      insert.run(e.key, customerKey, rivoId, e.kind, e.role, e.generation, e.pointsAmount, e.creditsCents, e.value, e.appliedAt, e.internalNote, e.externalNote, at, at);
+    }
+    db.prepare('UPDATE customers SET planned_hash = ?, plan_notes = ? WHERE key = ?').run(valuesHash, notes.length ? JSON.stringify(notes) : null, customerKey);
+    refreshCustomerState(db, customerKey);
+  })();
+}
+
+/** The intent: committed before the request leaves, so a crash after this point is settled by reading back. */
+export function markInFlight(db: Db, keys: string[], batchId: string): void {
+  db.transaction(() => {
+    const stmt = db.prepare("UPDATE events SET status = 'in_flight', batch_id = ?, attempts = attempts + 1, updated_at = ? WHERE key = ? AND status = 'planned'");
+    const at = now();
+    for (const k of keys) if (stmt.run(batchId, at, k).changes !== 1) throw new Error(`event ${k} was not planned; refusing to send it`);
+  })();
+}
+
+/** Rivo has the event (a 2xx answer, or found by read-back). */
+export function markDone(db: Db, done: { key: string; rivoEventId?: string | null }[]): void {
+  db.transaction(() => {
+    const at = now();
+    const stmt = db.prepare(
+      "UPDATE events SET status = 'done', rivo_event_id = coalesce(?, rivo_event_id), last_error = NULL, done_at = ?, updated_at = ? WHERE key = ? AND status IN ('in_flight','uncertain','planned')",
+    );
+    const customers = new Set<string>();
+    for (const d of done) {
+      stmt.run(d.rivoEventId ?? null, at, at, d.key);
+      customers.add(customerOf(db, d.key));
+    }
+    for (const c of customers) refreshCustomerState(db, c);
+  })();
+}
+
+/** No answer we can trust: the write may or may not be in Rivo. Settled by reading back before anything is resent. */
+export function markUncertain(db: Db, keys: string[], error: string): void {
+  db.transaction(() => {
+    const stmt = db.prepare("UPDATE events SET status = 'uncertain', last_error = ?, updated_at = ? WHERE key = ? AND status = 'in_flight'");
+    const at = now();
+    for (const k of keys) stmt.run(error, at, k);
+  })();
+}
+
+/** Read-back proved the event is not in Rivo: it may be sent again (under the same key). */
+export function markAbsent(db: Db, keys: string[], error: string | null = null): void {
+  db.transaction(() => {
+    const stmt = db.prepare("UPDATE events SET status = 'planned', last_error = coalesce(?, last_error), updated_at = ? WHERE key = ? AND status IN ('uncertain','in_flight')");
+    const at = now();
+    for (const k of keys) stmt.run(error, at, k);
+  })();
+}
+
+/** Rivo refused the event for good (for a single send: 404, 422). The customer is `rejected` with Rivo's reason. */
+export function markRejected(db: Db, keys: string[], reason: string): void {
+  db.transaction(() => {
+    const at = now();
+    const stmt = db.prepare("UPDATE events SET status = 'rejected', last_error = ?, updated_at = ? WHERE key = ? AND status IN ('in_flight','uncertain','planned')");
+    const customers = new Set<string>();
+    for (const k of keys) {
+      stmt.run(reason, at, k);
+      customers.add(customerOf(db, k));
+    }
+    for (const c of customers) refreshCustomerState(db, c);
+  })();
+}
+
+/** `retry`: rejected events go back to planned; the customer's state follows. */
+export function replanRejected(db: Db, customerKey: string): number {
+  return db.transaction(() => {
+    const n = db.prepare("UPDATE events SET status = 'planned', updated_at = ? WHERE customer_key = ? AND status = 'rejected'").run(now(), customerKey).changes;
+    refreshCustomerState(db, customerKey);
+    return n;
+  })();
+}
+
+/** After a crash, anything left in flight may or may not have reached Rivo. */
+export function inFlightToUncertain(db: Db): number {
+  return db.prepare("UPDATE events SET status = 'uncertain', last_error = coalesce(last_error, 'interrupted while in flight'), updated_at = ? WHERE status = 'in_flight'").run(now()).changes;
+}
+
+function customerOf(db: Db, key: string): string {
+  const c = db.prepare('SELECT customer_key FROM events WHERE key = ?').pluck().get(key) as string | undefined;
+  if (!c) throw new Error(`unknown event ${key}`);
+  return c;
+}
+
+/**
+ * A customer's state follows from their events (for customers the planner matched): any rejected → rejected; any
+ * planned, in flight or uncertain → pending; everything done (or nothing owed) → migrated / nothing_to_migrate.
+ */
+export function refreshCustomerState(db: Db, customerKey: string): void {
+  const counts = db.prepare('SELECT status, count(*) AS n FROM events WHERE customer_key = ? GROUP BY status').all(customerKey) as { status: string; n: number }[];
+  const n = (s: string) => counts.find((c) => c.status === s)?.n ?? 0;
+  if (n('rejected') > 0) {
+    const reason = db.prepare("SELECT last_error FROM events WHERE customer_key = ? AND status = 'rejected' ORDER BY updated_at DESC LIMIT 1").pluck().get(customerKey) as string | null;
+    setCustomerState(db, customerKey, 'rejected', `Rivo refused: ${reason ?? 'no reason given'}`);
+  } else if (n('planned') + n('in_flight') + n('uncertain') > 0) setCustomerState(db, customerKey, 'pending', null);
+  else if (n('done') > 0) setCustomerState(db, customerKey, 'migrated', null);
+  else setCustomerState(db, customerKey, 'nothing_to_migrate', 'nothing owed');
+}
+
+/** What the ledger says this customer already has in Rivo (done or possibly done), the mapper's "migrated so far". */
+export function migratedSoFar(db: Db, customerKey: string) {
+  const rows = db
+    .prepare(`SELECT kind, role, generation, points_amount, credits_cents, value FROM events WHERE customer_key = ? AND status IN ('in_flight','uncertain','done') ORDER BY generation, created_at`)
+    .all(customerKey) as Pick<EventRow, 'kind' | 'role' | 'generation' | 'points_amount' | 'credits_cents' | 'value'>[];
+  let earned = 0;
+  let net = 0;
+  let creditsCents = 0;
+  let tierSet: string | null = null;
+  let dobSet: string | null = null;
+  let generations = -1;
+  let rollbacks = 0;
+  for (const r of rows) {
+    if (r.role === 'rollback') rollbacks = Math.max(rollbacks, r.generation + 1);
+    else generations = Math.max(generations, r.generation);
+    if (r.kind === 'points') {
+      net += r.points_amount;
+      creditsCents += r.credits_cents;
+      if (r.points_amount > 0) earned += r.points_amount;
+    } else if (r.kind === 'tier') tierSet = r.value;
+    else if (r.kind === 'birthday') dobSet = r.value;
+  }
+  return { earned, net, creditsCents, tierSet, dobSet, generations, rollbacks };
+}
+
+export function eventsOf(db: Db, customerKey: string): EventRow[] {
+  return db.prepare('SELECT * FROM events WHERE customer_key = ? ORDER BY generation, created_at, key').all(customerKey) as EventRow[];
+}

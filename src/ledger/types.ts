@@ -1,0 +1,95 @@
+import type { CustomerState, EventKind, EventRole, EventStatus } from '../domain.js';
+
+/** A Yotpo record as the extractor hands it to the ledger: validated values, or null ones and a reason. */
+export interface ExtractedRecord {
+  key: string;
+  source: 'api' | 'csv';
+  email: string | null;
+  emailNorm: string | null;
+  thirdPartyId: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  pointsBalance: number | null;
+  pointsEarned: number | null;
+  creditCents: number | null;
+  tierName: string | null;
+  birthdayMonth: number | null;
+  birthDay: number | null;
+  birthdayYear: number | null;
+  optedIn: boolean | null;
+  lastActivityAt: string | null;
+  rawJson: string;
+  /** Hash of the values the migration carries; a change on re-extraction means a delta may be owed. */
+  valuesHash: string;
+  /** Why the record cannot be migrated as read, naming the field and value; null when valid. */
+  invalidReason: string | null;
+}
+
+export interface CursorUpdate {
+  source: string;
+  /** What to ask for next; null once the source is exhausted. */
+  next: string | null;
+  totalPages?: number | null;
+  done: boolean;
+}
+
+export interface CustomerRow {
+  key: string;
+  seq: number;
+  source: string;
+  email: string | null;
+  email_norm: string | null;
+  third_party_id: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  points_balance: number | null;
+  points_earned: number | null;
+  credit_cents: number | null;
+  tier_name: string | null;
+  birthday_month: number | null;
+  birth_day: number | null;
+  birthday_year: number | null;
+  opted_in: number | null;
+  last_activity_at: string | null;
+  raw_json: string;
+  values_hash: string;
+  invalid_reason: string | null;
+  extracted_at: string;
+  state: CustomerState;
+  state_reason: string | null;
+  state_changed_at: string | null;
+  planned_hash: string | null;
+  rivo_id: string | null;
+  rivo_email: string | null;
+  rivo_points_before: number | null;
+  rivo_lifetime_before: number | null;
+  rivo_credits_before: number | null;
+  rivo_tier_before: string | null;
+  rivo_tier_name_before: string | null;
+  rivo_dob_before: string | null;
+  rivo_seen_at: string | null;
+  plan_notes: string | null;
+}
+
+export interface EventRow {
+  key: string;
+  customer_key: string;
+  rivo_id: string;
+  kind: EventKind;
+  role: EventRole;
+  generation: number;
+  points_amount: number;
+  credits_cents: number;
+  value: string | null;
+  applied_at: string | null;
+  internal_note: string;
+  external_note: string | null;
+  status: EventStatus;
+  attempts: number;
+  batch_id: string | null;
+  rivo_event_id: string | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+  done_at: string | null;
+}
