@@ -131,3 +131,33 @@ export function countByState(db: Db): Record<CustomerState, number> {
     out[r.state] = r.n;
   return out;
 }
+
+/** Something the merchant must see that is not a customer state (a duplicate in Rivo, a value not restorable…). */
+export function recordProblem(db: Db, p: { customerKey?: string | null; eventKey?: string | null; kind: string; detail: string }): void {
+  db.prepare('INSERT INTO problems (customer_key, event_key, kind, detail, at) VALUES (?, ?, ?, ?, ?)').run(
+    p.customerKey ?? null,
+    p.eventKey ?? null,
+    p.kind,
+    p.detail,
+    now(),
+  );
+}
+
+export interface PlanTargets {
+  targetPoints: number;
+  targetLifetime: number;
+  targetCredits: number;
+  predictedPoints: number;
+  predictedLifetime: number | null;
+  predictedCredits: number;
+  predictedTier: string | null;
+  predictedDob: string | null;
+}
+
+/** Stores what the plan intends for a customer (reports and verify compare against these). */
+export function recordPlanTargets(db: Db, key: string, t: PlanTargets): void {
+  db.prepare(
+    `UPDATE customers SET target_points = ?, target_lifetime = ?, target_credits = ?, predicted_points = ?, predicted_lifetime = ?,
+       predicted_credits = ?, predicted_tier = ?, predicted_dob = ?, planned_at = ? WHERE key = ?`,
+  ).run(t.targetPoints, t.targetLifetime, t.targetCredits, t.predictedPoints, t.predictedLifetime, t.predictedCredits, t.predictedTier, t.predictedDob, now(), key);
+}

@@ -69,6 +69,15 @@ export interface CustomerRow {
   rivo_dob_before: string | null;
   rivo_seen_at: string | null;
   plan_notes: string | null;
+  target_points: number | null;
+  target_lifetime: number | null;
+  target_credits: number | null;
+  predicted_points: number | null;
+  predicted_lifetime: number | null;
+  predicted_credits: number | null;
+  predicted_tier: string | null;
+  predicted_dob: string | null;
+  planned_at: string | null;
 }
 
 export interface EventRow {
