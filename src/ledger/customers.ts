@@ -82,7 +82,7 @@ export function restartCursor(db: Db, source: string): void {
 }
 
 /** Whether this customer has anything in Rivo already (or possibly: in flight, uncertain). */
-function hasPostedEvents(db: Db, key: string): boolean {
+export function hasPostedEvents(db: Db, key: string): boolean {
   return !!db.prepare("SELECT 1 FROM events WHERE customer_key = ? AND status IN ('in_flight','uncertain','done') LIMIT 1").get(key);
 }
 

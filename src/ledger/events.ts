@@ -161,3 +161,74 @@ export function migratedSoFar(db: Db, customerKey: string) {
 export function eventsOf(db: Db, customerKey: string): EventRow[] {
   return db.prepare('SELECT * FROM events WHERE customer_key = ? ORDER BY generation, created_at, key').all(customerKey) as EventRow[];
 }
+
+/** The prefix of `last_error` on a done event that read-back found more than once in Rivo. */
+export const DUPLICATE_NOTE = 'DUPLICATE';
+
+/**
+ * Read-back found the event's key on more than one Rivo event: it is done (never resent), and the extra copies are
+ * a problem the merchant must see. The note stays on the event (`last_error`), where `duplicateEvents` finds it for
+ * status and the reports; it is never cleared by a later transition because a done event has none.
+ */
+export function markDoneWithDuplicates(db: Db, found: { key: string; rivoEventIds: string[] }[]): void {
+  db.transaction(() => {
+    const at = now();
+    const stmt = db.prepare(
+      "UPDATE events SET status = 'done', rivo_event_id = coalesce(?, rivo_event_id), last_error = ?, done_at = coalesce(done_at, ?), updated_at = ? WHERE key = ? AND status IN ('in_flight','uncertain','planned','done')",
+    );
+    const customers = new Set<string>();
+    for (const f of found) {
+      const note = `${DUPLICATE_NOTE}: found ${f.rivoEventIds.length} times in Rivo (event ids ${f.rivoEventIds.join(', ')}); ${f.rivoEventIds.length - 1} extra to revoke by hand`;
+      stmt.run(f.rivoEventIds[0] ?? null, note, at, at, f.key);
+      customers.add(customerOf(db, f.key));
+    }
+    for (const c of customers) refreshCustomerState(db, c);
+  })();
+}
+
+/** Every event found more than once in Rivo: status and the reports list them. */
+export function duplicateEvents(db: Db): Pick<EventRow, 'key' | 'customer_key' | 'rivo_id' | 'points_amount' | 'credits_cents' | 'last_error'>[] {
+  return db
+    .prepare(`SELECT key, customer_key, rivo_id, points_amount, credits_cents, last_error FROM events WHERE status = 'done' AND last_error LIKE '${DUPLICATE_NOTE}:%' ORDER BY customer_key, key`)
+    .all() as Pick<EventRow, 'key' | 'customer_key' | 'rivo_id' | 'points_amount' | 'credits_cents' | 'last_error'>[];
+}
+
+/**
+ * Rollback's plan for one customer: the migration's events not yet sent are cancelled (they must never go out after
+ * a rollback) and the compensating events are added. Unlike `replacePlan`, the customer's migration plan (hash,
+ * notes) is kept: a rollback is not a new plan of the Yotpo values. Keys already planned are re-planned; a key
+ * already done, in flight or uncertain is left alone and returned as `kept` (the caller settles before planning).
+ */
+export function planRollbackEvents(db: Db, customerKey: string, rivoId: string, events: PlannedEvent[]): { added: string[]; kept: { key: string; status: string }[] } {
+  return db.transaction(() => {
+    const unsettled = db.prepare("SELECT count(*) FROM events WHERE customer_key = ? AND status IN ('in_flight','uncertain')").pluck().get(customerKey) as number;
+    if (unsettled > 0) throw new UnsettledEventsError(`customer ${customerKey} has ${unsettled} unsettled events; settle them before planning a rollback`);
+    const at = now();
+    const keys = new Set(events.map((e) => e.key));
+    const cancel = db.prepare("UPDATE events SET status = 'cancelled', updated_at = ? WHERE key = ? AND status = 'planned'");
+    for (const k of db.prepare("SELECT key FROM events WHERE customer_key = ? AND status = 'planned'").pluck().all(customerKey) as string[])
+      if (!keys.has(k)) cancel.run(at, k);
+    const insert = db.prepare(
+      `INSERT INTO events (key, customer_key, rivo_id, kind, role, generation, points_amount, credits_cents, value, applied_at,
+         internal_note, external_note, status, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?)
+       ON CONFLICT(key) DO UPDATE SET status = 'planned', rivo_id = excluded.rivo_id, points_amount = excluded.points_amount,
+         credits_cents = excluded.credits_cents, value = excluded.value, applied_at = excluded.applied_at,
+         internal_note = excluded.internal_note, external_note = excluded.external_note, updated_at = excluded.updated_at
+       WHERE events.status IN ('cancelled','planned')`,
+    );
+    const added: string[] = [];
+    const kept: { key: string; status: string }[] = [];
+    for (const e of events) {
+      const existing = db.prepare('SELECT status FROM events WHERE key = ?').pluck().get(e.key) as string | undefined;
+      if (existing && existing !== 'cancelled' && existing !== 'planned') {
+        kept.push({ key: e.key, status: existing });
+        continue;
+      }
+      insert.run(e.key, customerKey, rivoId, e.kind, e.role, e.generation, e.pointsAmount, e.creditsCents, e.value, e.appliedAt, e.internalNote, e.externalNote, at, at);
+      added.push(e.key);
+    }
+    refreshCustomerState(db, customerKey);
+    return { added, kept };
+  })();
+}

@@ -1,0 +1,243 @@
+import type { Config } from '../config/schema.js';
+import type { Db } from '../db/open.js';
+import { getMeta } from '../db/open.js';
+import { ConfigError } from '../errors.js';
+import { getCustomer, hasPostedEvents, iterateCustomers, recordPlanTargets, recordProblem, recordRivoMatch, setCustomerState } from '../ledger/customers.js';
+import { eventsOf, replacePlan } from '../ledger/events.js';
+import { hasUnsettledEvents, holdCustomer } from '../ledger/plan.js';
+import type { CustomerRow } from '../ledger/types.js';
+import { foldEvents, planCustomer, resolveIdentities, type Resolution, type RivoLookup } from '../mapper/index.js';
+import type { RivoApi } from '../rivo/api.js';
+import { rivoBeforeOf, yotpoCustomerOf } from './customer-view.js';
+import { chooseLookup, listAllRivoCustomers, lookUpOne, refreshTiers, rivoByEmail, rivoById } from './rivo-index.js';
+
+export interface PlanOptions {
+  db: Db;
+  config: Config;
+  rivo: RivoApi;
+  migrationId: string;
+  /** Only customers with seq ≤ this (a pilot run). */
+  limitSeq?: number;
+  /** Only customers with seq > this (the part extracted since the last pass, when migrate overlaps the stages). */
+  afterSeq?: number;
+  /** Re-list Rivo customers even if this process listed them already. */
+  relist?: boolean;
+  now?: () => string;
+  onProgress?: (p: PlanProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface PlanProgress {
+  phase: 'rivo' | 'match' | 'plan';
+  done: number;
+  total: number;
+}
+
+export interface PlanSummary {
+  considered: number;
+  planned: number;
+  events: number;
+  unmatched: number;
+  conflicts: number;
+  nothingToMigrate: number;
+  awaitingSettlement: number;
+  errors: number;
+  rivoLookup: 'list' | 'get' | 'none';
+}
+
+const CHUNK = 500;
+/** A Rivo listing older than this process is stale; within one process (migrate's passes) it is reused. */
+const processStartedAt = new Date().toISOString();
+const ACTIVE = "state <> 'invalid' AND seq <= ? AND seq > ?";
+
+/**
+ * Matches every extracted customer in Rivo, resolves identity (conflicts are held), and stores what each one is
+ * owed through the ledger. Reads Rivo only: it never writes there, so it is the dry run too.
+ */
+export async function plan(options: PlanOptions): Promise<PlanSummary> {
+  const { db, config, rivo } = options;
+  if (getMeta(db, 'rolled_back_at'))
+    throw new ConfigError(
+      `This migration was rolled back on ${getMeta(db, 'rolled_back_at')}. Start a new migration with a new --db; ` +
+        're-planning this one would send the points again.',
+    );
+  const limitSeq = options.limitSeq ?? Number.MAX_SAFE_INTEGER;
+  const afterSeq = options.afterSeq ?? 0;
+  const now = options.now ?? (() => new Date().toISOString());
+  const total = db.prepare(`SELECT count(*) FROM customers WHERE ${ACTIVE}`).pluck().get(limitSeq, afterSeq) as number;
+  const summary: PlanSummary = { considered: total, planned: 0, events: 0, unmatched: 0, conflicts: 0, nothingToMigrate: 0, awaitingSettlement: 0, errors: 0, rivoLookup: 'none' };
+  if (total === 0) return summary;
+
+  const tiers = await refreshTiers(db, rivo);
+  summary.rivoLookup = await fillRivoIndex(options, limitSeq, afterSeq);
+
+  const lookup: RivoLookup = { byId: (id) => rivoById(db, id), byEmail: (e) => rivoByEmail(db, e) };
+  const identityMap = config.mapping.identityMap;
+  const single = (row: CustomerRow): Resolution => {
+    // A customer who already has events in Rivo stays with that Rivo customer, whatever Rivo's emails say today.
+    if (row.rivo_id && hasPostedEvents(db, row.key)) return { kind: 'matched', rivoId: row.rivo_id, via: 'ledger' };
+    return resolveIdentities([{ key: row.key, email: row.email, thirdPartyId: row.third_party_id }], lookup, identityMap).get(row.key)!;
+  };
+
+  // Pass 1: each record on its own. Records landing on one Rivo customer are found by a query, not in memory.
+  db.prepare('DELETE FROM match_candidates').run();
+  const addCandidate = db.prepare('INSERT INTO match_candidates (customer_key, rivo_id, explicit) VALUES (?, ?, ?)');
+  let done = 0;
+  let batch: [string, string, number][] = [];
+  const flush = () => {
+    db.transaction(() => batch.forEach((c) => addCandidate.run(...c)))();
+    batch = [];
+  };
+  // Customers outside this pass (earlier ones when overlapping) still claim their Rivo customer.
+  for (const row of iterateCustomers(db, "state <> 'invalid' AND (seq <= ? AND seq > ? OR rivo_id IS NOT NULL)", [limitSeq, afterSeq])) {
+    const r = single(row);
+    if (r.kind === 'matched') batch.push([row.key, r.rivoId, r.via === 'identity_map' ? 1 : 0]);
+    if (batch.length >= CHUNK) flush();
+    options.onProgress?.({ phase: 'match', done: ++done, total });
+  }
+  flush();
+  const overrides = resolveSharedRivoCustomers(db, lookup, identityMap);
+
+  // Pass 2: plan each customer in this window.
+  done = 0;
+  const model = { negativeEventsLowerLifetime: config.mapping.negativeEventsLowerLifetime };
+  let chunk: CustomerRow[] = [];
+  const planChunk = () => {
+    db.transaction(() => {
+      for (const row of chunk) planOne(row);
+    })();
+    chunk = [];
+  };
+  const planOne = (row: CustomerRow) => {
+    const resolution = overrides.get(row.key) ?? single(row);
+    try {
+      switch (resolution.kind) {
+        case 'unmatched':
+          holdCustomer(db, row.key, 'unmatched', resolution.reason);
+          summary.unmatched++;
+          return;
+        case 'conflict':
+          holdCustomer(db, row.key, 'conflict', resolution.reason);
+          summary.conflicts++;
+          return;
+        case 'skipped':
+          holdCustomer(db, row.key, 'nothing_to_migrate', resolution.reason);
+          summary.nothingToMigrate++;
+          return;
+      }
+      if (hasUnsettledEvents(db, row.key)) {
+        summary.awaitingSettlement++; // the loader settles them first; the next plan sees their outcome
+        return;
+      }
+      const observed = rivoById(db, resolution.rivoId);
+      if (observed) recordRivoMatch(db, row.key, observed);
+      const fresh = getCustomer(db, row.key)!;
+      const posted = eventsOf(db, row.key).filter((e) => e.status === 'done' || e.status === 'in_flight' || e.status === 'uncertain');
+      const migrated = foldEvents(
+        posted.map((e) => ({ kind: e.kind, role: e.role, generation: e.generation, pointsAmount: e.points_amount, creditsCents: e.credits_cents, value: e.value })),
+        model,
+      );
+      const result = planCustomer({
+        customer: yotpoCustomerOf(fresh),
+        rivo: rivoBeforeOf(fresh),
+        tiers,
+        migrated,
+        mapping: config.mapping,
+        dobUnknownYear: config.rivo.dobUnknownYear,
+        migrationName: config.migrationName,
+        migrationId: options.migrationId,
+        now: now(),
+      });
+      replacePlan(db, row.key, fresh.rivo_id!, result.events, fresh.values_hash, result.notes);
+      recordPlanTargets(db, row.key, {
+        targetPoints: result.target.points,
+        targetLifetime: result.target.lifetime,
+        targetCredits: result.target.creditsCents,
+        predictedPoints: result.predicted.pointsTally,
+        predictedLifetime: result.predicted.lifetimeTally,
+        predictedCredits: result.predicted.creditsCents,
+        predictedTier: result.predicted.tierName,
+        predictedDob: result.predicted.dob,
+      });
+      if (result.events.length === 0 && !posted.length)
+        setCustomerState(db, row.key, 'nothing_to_migrate', result.notes.find((n) => n.startsWith('skipped')) ?? 'nothing owed');
+      if (result.events.length) summary.planned++;
+      else summary.nothingToMigrate++;
+      summary.events += result.events.length;
+    } catch (err) {
+      // One customer the rules cannot handle must not stop the others; it is held and reported.
+      summary.errors++;
+      holdCustomer(db, row.key, 'conflict', `could not be planned: ${(err as Error).message}`);
+      recordProblem(db, { customerKey: row.key, kind: 'plan_error', detail: (err as Error).message });
+    }
+  };
+  for (const row of iterateCustomers(db, ACTIVE, [limitSeq, afterSeq])) {
+    chunk.push(row);
+    if (chunk.length >= CHUNK) {
+      planChunk();
+      options.onProgress?.({ phase: 'plan', done: (done += CHUNK), total });
+      if (options.signal?.aborted) break;
+    }
+  }
+  if (chunk.length) planChunk();
+  options.onProgress?.({ phase: 'plan', done: total, total });
+  return summary;
+}
+
+async function fillRivoIndex(options: PlanOptions, limitSeq: number, afterSeq: number): Promise<'list' | 'get'> {
+  const { db, config, rivo } = options;
+  // Those never matched need a lookup; matched ones keep the Rivo values first observed.
+  const toLookUp = db
+    .prepare(`SELECT count(*) FROM customers WHERE ${ACTIVE} AND (rivo_id IS NULL OR state IN ('unmatched','conflict'))`)
+    .pluck()
+    .get(limitSeq, afterSeq) as number;
+  const mode = chooseLookup(config.rivo.lookup, toLookUp);
+  if (mode === 'list') {
+    const listedThisRun = db.prepare("SELECT value FROM meta WHERE key = 'rivo_listed_at'").pluck().get() as string | undefined;
+    // When migrate overlaps the stages, one listing serves every pass of the same process.
+    if (options.relist || !listedThisRun || listedThisRun < processStartedAt)
+      await listAllRivoCustomers(db, rivo, (seen) => options.onProgress?.({ phase: 'rivo', done: seen, total: seen }), options.signal);
+    return mode;
+  }
+  let done = 0;
+  for (const row of iterateCustomers(db, `${ACTIVE} AND (rivo_id IS NULL OR state IN ('unmatched','conflict'))`, [limitSeq, afterSeq])) {
+    await lookUpOne(db, rivo, row.third_party_id, row.email);
+    options.onProgress?.({ phase: 'rivo', done: ++done, total: toLookUp });
+    if (options.signal?.aborted) break;
+  }
+  return mode;
+}
+
+/**
+ * Rivo customers claimed by more than one Yotpo record: those groups are resolved together by the mapper's rules
+ * (conflict unless the identity map decides). A record that already has events in Rivo keeps its claim: a later
+ * record for the same person is held, and the overlap is recorded as a problem.
+ */
+function resolveSharedRivoCustomers(db: Db, lookup: RivoLookup, identityMap: Record<string, string>): Map<string, Resolution> {
+  const out = new Map<string, Resolution>();
+  const shared = db.prepare('SELECT rivo_id FROM match_candidates GROUP BY rivo_id HAVING count(*) > 1').pluck().all() as string[];
+  const members = db.prepare('SELECT c.* FROM match_candidates m JOIN customers c ON c.key = m.customer_key WHERE m.rivo_id = ? ORDER BY c.seq');
+  for (const rivoId of shared) {
+    const group = members.all(rivoId) as CustomerRow[];
+    const posted = group.filter((c) => hasPostedEvents(db, c.key));
+    if (posted.length) {
+      for (const c of group) {
+        if (posted.includes(c)) continue;
+        const reason =
+          `Rivo customer ${rivoId} already received the points of ${posted.map((p) => p.email ?? p.key).join(', ')}, ` +
+          'and this record resolves to the same customer: held; map it in mapping.identityMap (to another Rivo id or "skip")';
+        out.set(c.key, { kind: 'conflict', rivoId, with: posted.map((p) => p.key), reason });
+        recordProblem(db, { customerKey: c.key, kind: 'late_conflict', detail: reason });
+      }
+      continue;
+    }
+    const resolved = resolveIdentities(
+      group.map((c) => ({ key: c.key, email: c.email, thirdPartyId: c.third_party_id })),
+      lookup,
+      identityMap,
+    );
+    for (const [key, r] of resolved) out.set(key, r);
+  }
+  return out;
+}
+
