@@ -2,11 +2,27 @@ import yargs, { type Argv } from 'yargs';
 import { AppError, ConfigError, EXIT } from '../errors.js';
 import type { CommandRun, CommonArgs } from './context.js';
 
+type CommandModule = { run: CommandRun };
+
+/** Each command's module, loaded only when that command runs, so `--help` stays fast. Spelled out for bundlers and vitest. */
+const LOADERS = {
+  migrate: () => import('./commands/migrate.js'),
+  extract: () => import('./commands/extract.js'),
+  plan: () => import('./commands/plan.js'),
+  load: () => import('./commands/load.js'),
+  verify: () => import('./commands/verify.js'),
+  status: () => import('./commands/status.js'),
+  rollback: () => import('./commands/rollback.js'),
+  retry: () => import('./commands/retry.js'),
+  check: () => import('./commands/check.js'),
+  sandbox: () => import('./commands/sandbox.js'),
+  demo: () => import('./commands/demo.js'),
+} satisfies Record<string, () => Promise<CommandModule>>;
+
 interface CommandSpec {
   name: string;
   describe: string;
-  /** Module under ./commands exporting `run`. Loaded lazily so `--help` stays fast. */
-  module: string;
+  module: keyof typeof LOADERS;
   options?: (y: Argv) => Argv;
 }
 
@@ -117,7 +133,7 @@ export async function run(argv: string[]): Promise<number> {
 
   try {
     validateNumbers(args);
-    const mod = (await import(`./commands/${chosen.module}.js`)) as { run: CommandRun };
+    const mod: CommandModule = await LOADERS[chosen.module]();
     const result = await mod.run(args);
     if (args.json) process.stdout.write(`${JSON.stringify({ command: chosen.name, exitCode: result.exitCode, ...result.summary })}\n`);
     return result.exitCode;

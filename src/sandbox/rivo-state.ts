@@ -1,0 +1,323 @@
+import { centsToRivo, decimalToCents } from './money.js';
+import { parseEventInput, type EventInput } from './rivo-events.js';
+import type { RivoCustomerAttributes, RivoEventRecord, RivoTierRecord } from './types.js';
+
+/**
+ * Rivo's side of the store: customers, tiers and the points ledger, with the modelled lifetime behaviour
+ * (rivo-api.md): a positive points_diff raises points_tally and lifetime_earnings_tally, a negative one lowers
+ * points_tally only. Credits are kept in cents.
+ */
+
+export type BatchMode = 'atomic' | 'partial';
+
+interface Customer {
+  id: number;
+  email: string;
+  first_name: string | null;
+  last_name: string | null;
+  points: number;
+  lifetime: number | null;
+  creditsCents: number;
+  loyalty_status: 'member' | 'guest';
+  tierId: number | null;
+  dob: string | null;
+  points_expire_at: string | null;
+  referral_code: string;
+  orders_count: number;
+  total_spent: number;
+}
+
+/** A refusal the server turns into an HTTP answer. */
+export interface Refusal {
+  status: 404 | 422;
+  errors: string[];
+}
+
+export interface BatchFailure extends Refusal {
+  index: number;
+}
+
+export interface BatchResult {
+  created: RivoEventRecord[];
+  failures: BatchFailure[];
+}
+
+export interface RivoStateHooks {
+  onEventCreated?: (event: RivoEventRecord) => void;
+}
+
+/** Tallies the validation of a batch works on, so an atomic batch is checked as if applied in order. */
+type Tallies = Map<number, { points: number; creditsCents: number }>;
+
+export type RivoCustomerInput = Partial<Omit<RivoCustomerAttributes, 'vip_tier'>> & {
+  email: string;
+  vip_tier?: { id: number; name?: string } | null;
+};
+
+const FIRST_EVENT_ID = 24_000_001;
+
+export class RivoState {
+  private readonly byId = new Map<number, Customer>();
+  private sortedIds: number[] | undefined;
+  private emailIndex: Map<string, number> | undefined;
+  private readonly events: RivoEventRecord[] = [];
+  private readonly eventsByCustomer = new Map<number, RivoEventRecord[]>();
+  private readonly tierList: RivoTierRecord[];
+  private nextEventId = FIRST_EVENT_ID;
+  /** How `POST /points_events/batch` treats a batch with bad items; switchable at run time. */
+  batchMode: BatchMode;
+
+  private readonly hooks: RivoStateHooks;
+
+  constructor(
+    customers: readonly RivoCustomerAttributes[],
+    tiers: readonly RivoTierRecord[],
+    options: { batchMode?: BatchMode; hooks?: RivoStateHooks } = {},
+  ) {
+    this.hooks = options.hooks ?? {};
+    this.tierList = tiers.map((t) => structuredClone(t));
+    this.batchMode = options.batchMode ?? 'atomic';
+    for (const c of customers) this.addCustomer(c);
+  }
+
+  // --- inspection, for tests ---
+
+  /** Attributes as served, by Shopify id or email (case-insensitive); undefined when unknown. */
+  customer(idOrEmail: string | number): RivoCustomerAttributes | undefined {
+    const c = this.resolve(String(idOrEmail));
+    return c ? this.attributes(c) : undefined;
+  }
+
+  customers(): RivoCustomerAttributes[] {
+    return this.ids().map((id) => this.attributes(this.byId.get(id) as Customer));
+  }
+
+  /** Every event of the customer, oldest first, including fields the API does not serve (skip_email as received). */
+  eventsFor(customer: string | number): RivoEventRecord[] {
+    const c = this.resolve(String(customer));
+    const id = c?.id ?? Number(customer);
+    return (this.eventsByCustomer.get(id) ?? []).map((e) => ({ ...e }));
+  }
+
+  allEvents(): RivoEventRecord[] {
+    return this.events.map((e) => ({ ...e }));
+  }
+
+  tiers(): RivoTierRecord[] {
+    return this.tierList.map((t) => structuredClone(t));
+  }
+
+  // --- mutation, for tests ---
+
+  /** Adds (or replaces) a customer; missing fields get neutral values, the id the next free one. */
+  addCustomer(input: RivoCustomerInput): RivoCustomerAttributes {
+    const id = input.id ?? (this.ids().at(-1) ?? 6_000_000_000_000) + 1;
+    const credits = input.credits_tally === undefined ? 0 : decimalToCents(input.credits_tally);
+    if (credits === undefined) throw new Error(`sandbox: bad credits_tally ${JSON.stringify(input.credits_tally)}`);
+    const c: Customer = {
+      id,
+      email: input.email,
+      first_name: input.first_name ?? null,
+      last_name: input.last_name ?? null,
+      points: input.points_tally ?? 0,
+      lifetime: input.lifetime_earnings_tally === undefined ? null : input.lifetime_earnings_tally,
+      creditsCents: credits,
+      loyalty_status: input.loyalty_status ?? 'member',
+      tierId: input.vip_tier?.id ?? null,
+      dob: input.dob ?? null,
+      points_expire_at: input.points_expire_at ?? null,
+      referral_code: input.referral_code ?? `ref${id.toString(36)}`,
+      orders_count: input.orders_count ?? 0,
+      total_spent: input.total_spent ?? 0,
+    };
+    this.byId.set(id, c);
+    this.invalidate();
+    return this.attributes(c);
+  }
+
+  removeCustomer(id: string | number): boolean {
+    const c = this.resolve(String(id));
+    if (!c) return false;
+    this.byId.delete(c.id);
+    this.invalidate();
+    return true;
+  }
+
+  // --- what the server needs ---
+
+  /** Shopify id (digits) or email; emails match case-insensitively but are not trimmed (the client must trim). */
+  resolve(identifier: string): Customer | undefined {
+    if (identifier.includes('@')) {
+      if (!this.emailIndex) {
+        this.emailIndex = new Map();
+        // Ascending id, first wins: a store with two customers on one email resolves to the older one.
+        for (const id of this.ids()) {
+          const key = (this.byId.get(id) as Customer).email.toLowerCase();
+          if (!this.emailIndex.has(key)) this.emailIndex.set(key, id);
+        }
+      }
+      const id = this.emailIndex.get(identifier.toLowerCase());
+      return id === undefined ? undefined : this.byId.get(id);
+    }
+    if (!/^\d+$/.test(identifier)) return undefined;
+    return this.byId.get(Number(identifier));
+  }
+
+  private invalidate(): void {
+    this.sortedIds = undefined;
+    this.emailIndex = undefined;
+  }
+
+  ids(): number[] {
+    this.sortedIds ??= [...this.byId.keys()].sort((a, b) => a - b);
+    return this.sortedIds;
+  }
+
+  attributes(c: Customer): RivoCustomerAttributes {
+    const tier = c.tierId === null ? undefined : this.tierList.find((t) => t.id === c.tierId);
+    return {
+      id: c.id,
+      email: c.email,
+      first_name: c.first_name,
+      last_name: c.last_name,
+      points_tally: c.points,
+      credits_tally: centsToRivo(c.creditsCents),
+      lifetime_earnings_tally: c.lifetime,
+      loyalty_status: c.loyalty_status,
+      vip_tier: tier ? { id: tier.id, name: tier.name } : null,
+      dob: c.dob,
+      points_expire_at: c.points_expire_at,
+      referral_code: c.referral_code,
+      orders_count: c.orders_count,
+      total_spent: c.total_spent,
+    };
+  }
+
+  tier(id: number): RivoTierRecord | undefined {
+    return this.tierList.find((t) => t.id === id);
+  }
+
+  setTier(identifier: string, tierId: unknown): RivoCustomerAttributes | Refusal {
+    const c = this.resolve(identifier);
+    if (!c) return { status: 404, errors: ['Customer not found'] };
+    const n = typeof tierId === 'number' ? tierId : typeof tierId === 'string' && /^\d+$/.test(tierId.trim()) ? Number(tierId) : Number.NaN;
+    if (!Number.isInteger(n)) return { status: 422, errors: ["vip_tier_id can't be blank"] };
+    if (!this.tier(n)) return { status: 422, errors: [`VIP tier ${n} does not exist`] };
+    c.tierId = n;
+    return this.attributes(c);
+  }
+
+  setDob(identifier: string, dob: unknown): RivoCustomerAttributes | Refusal {
+    const c = this.resolve(identifier);
+    if (!c) return { status: 404, errors: ['Customer not found'] };
+    if (dob === null || dob === '') {
+      c.dob = null;
+      return this.attributes(c);
+    }
+    if (typeof dob !== 'string' || !isCalendarDate(dob)) return { status: 422, errors: ['dob must be a valid date (YYYY-MM-DD)'] };
+    c.dob = dob;
+    return this.attributes(c);
+  }
+
+  /** Events of a customer, newest first (the server pages through them). */
+  eventsNewestFirst(customerId: number | undefined): RivoEventRecord[] {
+    const list = customerId === undefined ? this.events : (this.eventsByCustomer.get(customerId) ?? []);
+    return [...list].reverse();
+  }
+
+  createEvent(raw: unknown, now: Date): RivoEventRecord | Refusal {
+    const parsed = parseEventInput(raw, now);
+    if (!parsed.ok) return { status: 422, errors: parsed.errors };
+    const refusal = this.check(parsed.value, new Map());
+    if (refusal) return refusal;
+    return this.apply(parsed.value, now, false);
+  }
+
+  /**
+   * `atomic`: every item is validated (in order, as if the earlier ones were applied) and all or none are applied.
+   * `partial`: valid items are applied in order, the others reported; the caller answers 422 when any failed.
+   */
+  createBatch(items: unknown[], now: Date): BatchResult {
+    const parsed = items.map((raw) => parseEventInput(raw, now));
+    const failures: BatchFailure[] = [];
+    const created: RivoEventRecord[] = [];
+    if (this.batchMode === 'atomic') {
+      const tallies: Tallies = new Map();
+      const valid: EventInput[] = [];
+      parsed.forEach((p, index) => {
+        if (!p.ok) return failures.push({ index, status: 422, errors: p.errors });
+        const refusal = this.check(p.value, tallies);
+        if (refusal) return failures.push({ index, ...refusal });
+        valid.push(p.value);
+      });
+      if (failures.length === 0) for (const input of valid) created.push(this.apply(input, now, true));
+      return { created, failures };
+    }
+    parsed.forEach((p, index) => {
+      if (!p.ok) return failures.push({ index, status: 422, errors: p.errors });
+      const refusal = this.check(p.value, new Map());
+      if (refusal) return failures.push({ index, ...refusal });
+      created.push(this.apply(p.value, now, true));
+    });
+    return { created, failures };
+  }
+
+  /**
+   * Can the event apply? Unknown customer → 404; a result below zero points or credit → 422 (the sandbox's choice:
+   * Rivo does not document it, and refusing is the stricter case for a loader to handle). `tallies` carries the
+   * effect of earlier items of the same batch; it is updated when the item passes.
+   */
+  private check(input: EventInput, tallies: Tallies): Refusal | undefined {
+    const c = this.resolve(input.customerIdentifier);
+    if (!c) return { status: 404, errors: [`Customer not found: ${input.customerIdentifier}`] };
+    const t = tallies.get(c.id) ?? { points: c.points, creditsCents: c.creditsCents };
+    if (t.points + input.pointsDiff < 0) return { status: 422, errors: ['points_tally cannot be negative'] };
+    if (t.creditsCents + input.creditsDiffCents < 0) return { status: 422, errors: ['credits_tally cannot be negative'] };
+    tallies.set(c.id, { points: t.points + input.pointsDiff, creditsCents: t.creditsCents + input.creditsDiffCents });
+    return undefined;
+  }
+
+  private apply(input: EventInput, now: Date, viaBatch: boolean): RivoEventRecord {
+    const c = this.resolve(input.customerIdentifier) as Customer;
+    c.points += input.pointsDiff;
+    if (input.pointsDiff > 0) c.lifetime = (c.lifetime ?? 0) + input.pointsDiff;
+    c.creditsCents += input.creditsDiffCents;
+    const event: RivoEventRecord = {
+      id: this.nextEventId++,
+      customer_id: c.id,
+      customer_identifier: input.customerIdentifier,
+      source: input.source,
+      points_amount: Math.abs(input.pointsDiff),
+      points_diff: input.pointsDiff,
+      credits_amount: Math.abs(input.creditsDiffCents) / 100,
+      credits_diff: input.creditsDiffCents / 100,
+      internal_note: input.internalNote,
+      external_note: input.externalNote,
+      custom_action_name: input.customActionName,
+      applied_at: input.appliedAt,
+      created_at: now.toISOString(),
+      expires_at: null,
+      revoked_at: null,
+      skip_email: input.skipEmailRaw,
+      via_batch: viaBatch,
+    };
+    this.events.push(event);
+    const list = this.eventsByCustomer.get(c.id) ?? [];
+    list.push(event);
+    this.eventsByCustomer.set(c.id, list);
+    this.hooks.onEventCreated?.({ ...event });
+    return event;
+  }
+}
+
+export function isRefusal(v: unknown): v is Refusal {
+  return typeof v === 'object' && v !== null && 'errors' in v && 'status' in v && !('id' in v);
+}
+
+function isCalendarDate(s: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const t = new Date(Date.UTC(y, mo - 1, d));
+  return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d;
+}
