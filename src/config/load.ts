@@ -5,6 +5,7 @@ import { ConfigError } from '../errors.js';
 import { packageRoot } from '../util/package-root.js';
 import { configSchema, type Config, type Secrets } from './schema.js';
 import { checkRules } from './rules.js';
+import type { System } from '../http/errors.js';
 
 /** Command-line flags that override config (yargs' camel-cased names). Undefined means "not given". */
 export interface ConfigFlags {
@@ -30,8 +31,8 @@ export interface LoadOptions {
   /** The process environment; tests pass their own. */
   env?: NodeJS.ProcessEnv;
   cwd?: string;
-  /** Whether this command talks to the real APIs, so the credentials must be present. */
-  needsCredentials?: boolean;
+  /** Which outside systems this command talks to, so their credentials must be present (true: both). */
+  needsCredentials?: boolean | readonly System[];
 }
 
 const SECRET_NAMES = ['YOTPO_GUID', 'YOTPO_API_KEY', 'RIVO_API_KEY'] as const;
@@ -72,7 +73,9 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     yotpoApiKey: nonEmpty(env.YOTPO_API_KEY),
     rivoApiKey: nonEmpty(env.RIVO_API_KEY),
   };
-  const { errors, warnings } = checkRules(config, secrets, { needsCredentials: options.needsCredentials ?? false });
+  const needs = options.needsCredentials ?? false;
+  const systems: readonly System[] = needs === true ? ['yotpo', 'rivo'] : needs === false ? [] : needs;
+  const { errors, warnings } = checkRules(config, secrets, { needsCredentials: systems });
   if (errors.length) throw new ConfigError('The configuration is not valid:', errors);
   return { config, secrets, warnings };
 }

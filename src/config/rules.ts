@@ -1,7 +1,9 @@
+import type { System } from '../http/errors.js';
 import type { Config, Secrets } from './schema.js';
 
 export interface RuleContext {
-  needsCredentials: boolean;
+  /** The outside systems the command will talk to. */
+  needsCredentials: readonly System[];
 }
 
 export interface RuleResult {
@@ -17,15 +19,15 @@ type Rule = (config: Config, secrets: Secrets, ctx: RuleContext) => Partial<Rule
  */
 const rules: Rule[] = [
   function credentialsPresent(_c, secrets, ctx) {
-    if (!ctx.needsCredentials) return;
     const missing = (
       [
-        ['YOTPO_GUID', secrets.yotpoGuid],
-        ['YOTPO_API_KEY', secrets.yotpoApiKey],
-        ['RIVO_API_KEY', secrets.rivoApiKey],
+        ['yotpo', 'YOTPO_GUID', secrets.yotpoGuid],
+        ['yotpo', 'YOTPO_API_KEY', secrets.yotpoApiKey],
+        ['rivo', 'RIVO_API_KEY', secrets.rivoApiKey],
       ] as const
     )
-      .filter(([, v]) => v === null)
+      .filter(([system, , v]) => ctx.needsCredentials.includes(system) && v === null)
+      .map(([, name, v]) => [name, v] as const)
       .map(([name]) => `${name}: not set (put it in the environment or in .env; it is never accepted as a flag)`);
     return { errors: missing };
   },

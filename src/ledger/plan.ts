@@ -1,14 +1,20 @@
 import type { CustomerState } from '../domain.js';
 import type { Db } from '../db/open.js';
-import { setCustomerState } from './customers.js';
+import { hasPostedEvents, setCustomerState } from './customers.js';
 
 /**
  * Holds a customer out of the migration (unmatched, conflict, skipped): their not-yet-sent events are cancelled
- * so nothing goes out for them. Events already posted stay in the ledger as they are.
+ * so nothing goes out for them. Events already posted stay in the ledger as they are; for a customer with none,
+ * the targets of an earlier plan are cleared too, since nothing is owed to them any more.
  */
 export function holdCustomer(db: Db, key: string, state: Extract<CustomerState, 'unmatched' | 'conflict' | 'nothing_to_migrate'>, reason: string): void {
   db.transaction(() => {
     db.prepare("UPDATE events SET status = 'cancelled', updated_at = ? WHERE customer_key = ? AND status = 'planned'").run(new Date().toISOString(), key);
+    if (!hasPostedEvents(db, key))
+      db.prepare(
+        `UPDATE customers SET target_points = NULL, target_lifetime = NULL, target_credits = NULL, predicted_points = NULL,
+           predicted_lifetime = NULL, predicted_credits = NULL, predicted_tier = NULL, predicted_dob = NULL, planned_at = NULL WHERE key = ?`,
+      ).run(key);
     setCustomerState(db, key, state, reason);
   })();
 }

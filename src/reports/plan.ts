@@ -1,0 +1,130 @@
+import { join } from 'node:path';
+import type { Db } from '../db/open.js';
+import type { CustomerRow } from '../ledger/types.js';
+import { type Cell, FormattedNumber } from './csv-safe.js';
+import { ensureOutDir, writeCsvFile, writeTextFile } from './files.js';
+import { writeReportHtml } from './html.js';
+import { resolveNow, type ReportOptions } from './options.js';
+import { makeRedactor, type Redactor } from './redact.js';
+import { reasonOf, yotpoBirthday } from './rows.js';
+import type { PlanTotals } from './totals.js';
+
+export interface PlanReportOptions extends ReportOptions {
+  migrationId: string;
+}
+
+/** Columns of plan.csv, in order. Credit columns are decimals (cents / 100, two places). */
+export const PLAN_COLUMNS = [
+  'seq',
+  'yotpo_key',
+  'email',
+  'third_party_id',
+  'first_name',
+  'last_name',
+  'yotpo_points_balance',
+  'yotpo_points_earned',
+  'yotpo_credit',
+  'yotpo_tier',
+  'yotpo_birthday',
+  'rivo_id',
+  'rivo_points_before',
+  'rivo_lifetime_before',
+  'rivo_credit_before',
+  'rivo_tier_before',
+  'events_planned',
+  'events_points',
+  'events_credit',
+  'target_points',
+  'target_lifetime',
+  'target_credit',
+  'predicted_points',
+  'predicted_lifetime',
+  'predicted_credit',
+  'predicted_tier',
+  'predicted_dob',
+  'state',
+  'reason',
+] as const;
+
+const cents = (v: number | null): Cell => (v === null ? null : FormattedNumber.cents(v));
+
+/** The customer columns plan.csv shows (not raw_json: a million of those would only slow the read). */
+const CUSTOMER_COLUMNS = [
+  'seq', 'key', 'email', 'third_party_id', 'first_name', 'last_name', 'points_balance', 'points_earned', 'credit_cents', 'tier_name',
+  'birthday_month', 'birth_day', 'birthday_year', 'rivo_id', 'rivo_points_before', 'rivo_lifetime_before', 'rivo_credits_before',
+  'rivo_tier_before', 'rivo_tier_name_before', 'target_points', 'target_lifetime', 'target_credits', 'predicted_points',
+  'predicted_lifetime', 'predicted_credits', 'predicted_tier', 'predicted_dob', 'state', 'state_reason', 'plan_notes',
+] as const satisfies readonly (keyof CustomerRow)[];
+
+type PlanRow = Pick<CustomerRow, (typeof CUSTOMER_COLUMNS)[number]> & { ev_count: number; ev_points: number; ev_credits: number };
+
+/** Events of a customer that are planned or were sent (cancelled ones were superseded and never left). */
+const liveEvents = (agg: string) => `(SELECT ${agg} FROM events e WHERE e.customer_key = c.key AND e.status <> 'cancelled')`;
+
+/**
+ * One CSV row per customer, in `seq` order, read in chunks by seq (keyset), each chunk one query with the customer's
+ * event sums: memory holds one chunk, whatever the number of customers.
+ */
+export function* planRows(db: Db, r: Redactor, chunk = 1000): Generator<Cell[]> {
+  const stmt = db.prepare(
+    `SELECT ${CUSTOMER_COLUMNS.map((col) => `c.${col}`).join(', ')},
+       ${liveEvents('count(*)')} AS ev_count,
+       ${liveEvents('coalesce(sum(e.points_amount), 0)')} AS ev_points,
+       ${liveEvents('coalesce(sum(e.credits_cents), 0)')} AS ev_credits
+     FROM customers c WHERE c.seq > ? ORDER BY c.seq LIMIT ?`,
+  );
+  let after = 0;
+  for (;;) {
+    const rows = stmt.all(after, chunk) as PlanRow[];
+    if (!rows.length) return;
+    for (const c of rows)
+      yield [
+        c.seq,
+        r.text(c.key),
+        r.email(c.email),
+        c.third_party_id,
+        r.name(c.first_name),
+        r.name(c.last_name),
+        c.points_balance,
+        c.points_earned,
+        cents(c.credit_cents),
+        c.tier_name,
+        yotpoBirthday(c),
+        c.rivo_id,
+        c.rivo_points_before,
+        c.rivo_lifetime_before,
+        cents(c.rivo_credits_before),
+        c.rivo_tier_name_before ?? c.rivo_tier_before,
+        c.ev_count,
+        c.ev_points,
+        FormattedNumber.cents(c.ev_credits),
+        c.target_points,
+        c.target_lifetime,
+        cents(c.target_credits),
+        c.predicted_points,
+        c.predicted_lifetime,
+        cents(c.predicted_credits),
+        c.predicted_tier,
+        c.predicted_dob,
+        c.state,
+        r.text(reasonOf(c)),
+      ];
+    after = rows[rows.length - 1]!.seq;
+  }
+}
+
+/**
+ * Writes `plan.csv` (one row per Yotpo customer), `plan.json` (PlanTotals) and `report.html` into `outDir`, each
+ * owner-only. Returns the paths written and the totals.
+ */
+export async function writePlanReport(opts: PlanReportOptions): Promise<{ files: string[]; totals: PlanTotals }> {
+  const { db, redact, migrationId } = opts;
+  const generatedAt = resolveNow(opts.now).toISOString();
+  const outDir = ensureOutDir(opts.outDir);
+  const redactor = makeRedactor(redact);
+  const csv = await writeCsvFile(join(outDir, 'plan.csv'), PLAN_COLUMNS, planRows(db, redactor));
+  const html = await writeReportHtml(db, outDir, { migrationId, generatedAt, redactor });
+  const totals = html.data.plan;
+  const json = await writeTextFile(join(outDir, 'plan.json'), `${JSON.stringify(totals, null, 2)}\n`);
+  return { files: [csv, json, html.path], totals };
+}
