@@ -165,10 +165,14 @@ export function eventsOf(db: Db, customerKey: string): EventRow[] {
 /** The prefix of `last_error` on a done event that read-back found more than once in Rivo. */
 export const DUPLICATE_NOTE = 'DUPLICATE';
 
+/** The `problems` kind of an event found more than once in Rivo (the verifier uses the same). */
+export const DUPLICATE_PROBLEM = 'duplicate_event';
+
 /**
  * Read-back found the event's key on more than one Rivo event: it is done (never resent), and the extra copies are
- * a problem the merchant must see. The note stays on the event (`last_error`), where `duplicateEvents` finds it for
- * status and the reports; it is never cleared by a later transition because a done event has none.
+ * a problem the merchant must see. It is recorded twice over, in the same transaction: a `problems` row (status and
+ * the reports count them by kind) and a note on the event (`last_error`, where `duplicateEvents` finds it; a done
+ * event has no later transition to clear it).
  */
 export function markDoneWithDuplicates(db: Db, found: { key: string; rivoEventIds: string[] }[]): void {
   db.transaction(() => {
@@ -176,11 +180,24 @@ export function markDoneWithDuplicates(db: Db, found: { key: string; rivoEventId
     const stmt = db.prepare(
       "UPDATE events SET status = 'done', rivo_event_id = coalesce(?, rivo_event_id), last_error = ?, done_at = coalesce(done_at, ?), updated_at = ? WHERE key = ? AND status IN ('in_flight','uncertain','planned','done')",
     );
+    const problem = db.prepare(
+      `INSERT INTO problems (customer_key, event_key, kind, detail, at) SELECT ?, ?, ?, ?, ?
+       WHERE NOT EXISTS (SELECT 1 FROM problems WHERE event_key = ? AND kind = ? AND detail = ?)`,
+    );
     const customers = new Set<string>();
     for (const f of found) {
-      const note = `${DUPLICATE_NOTE}: found ${f.rivoEventIds.length} times in Rivo (event ids ${f.rivoEventIds.join(', ')}); ${f.rivoEventIds.length - 1} extra to revoke by hand`;
+      const row = db.prepare('SELECT customer_key, points_amount, credits_cents FROM events WHERE key = ?').get(f.key) as
+        | { customer_key: string; points_amount: number; credits_cents: number }
+        | undefined;
+      if (!row) throw new Error(`unknown event ${f.key}`);
+      const extra = f.rivoEventIds.length - 1;
+      const note = `${DUPLICATE_NOTE}: found ${f.rivoEventIds.length} times in Rivo (event ids ${f.rivoEventIds.join(', ')}); ${extra} extra to revoke by hand`;
       stmt.run(f.rivoEventIds[0] ?? null, note, at, at, f.key);
-      customers.add(customerOf(db, f.key));
+      const detail =
+        `event [${f.key}] is in Rivo ${f.rivoEventIds.length} times (Rivo ids ${f.rivoEventIds.join(', ')}): ` +
+        `${row.points_amount * extra} points and ${(row.credits_cents * extra) / 100} credit too many; revoke the extra event in Rivo`;
+      problem.run(row.customer_key, f.key, DUPLICATE_PROBLEM, detail, at, f.key, DUPLICATE_PROBLEM, detail);
+      customers.add(row.customer_key);
     }
     for (const c of customers) refreshCustomerState(db, c);
   })();

@@ -7,7 +7,7 @@ import { hasPostedEvents, setCustomerState } from './customers.js';
  * so nothing goes out for them. Events already posted stay in the ledger as they are; for a customer with none,
  * the targets of an earlier plan are cleared too, since nothing is owed to them any more.
  */
-export function holdCustomer(db: Db, key: string, state: Extract<CustomerState, 'unmatched' | 'conflict' | 'nothing_to_migrate'>, reason: string): void {
+export function holdCustomer(db: Db, key: string, state: Extract<CustomerState, 'unmatched' | 'conflict' | 'nothing_to_migrate' | 'invalid'>, reason: string): void {
   db.transaction(() => {
     db.prepare("UPDATE events SET status = 'cancelled', updated_at = ? WHERE customer_key = ? AND status = 'planned'").run(new Date().toISOString(), key);
     if (!hasPostedEvents(db, key))
@@ -15,6 +15,8 @@ export function holdCustomer(db: Db, key: string, state: Extract<CustomerState, 
         `UPDATE customers SET target_points = NULL, target_lifetime = NULL, target_credits = NULL, predicted_points = NULL,
            predicted_lifetime = NULL, predicted_credits = NULL, predicted_tier = NULL, predicted_dob = NULL, planned_at = NULL WHERE key = ?`,
       ).run(key);
+    // Held on these values: a later pass over changed customers need not decide again until they change.
+    db.prepare('UPDATE customers SET planned_hash = values_hash WHERE key = ?').run(key);
     setCustomerState(db, key, state, reason);
   })();
 }

@@ -3,7 +3,7 @@ import type { CustomerRow } from '../ledger/types.js';
 
 /** The mapper's view of a stored, valid Yotpo record. */
 export function yotpoCustomerOf(row: CustomerRow): YotpoCustomer {
-  if (row.points_balance === null || row.points_earned === null || row.credit_cents === null)
+  if (row.points_balance === null)
     throw new Error(`customer ${row.key} has no valid balance; it should be invalid, not planned`);
   return {
     key: row.key,
@@ -12,8 +12,10 @@ export function yotpoCustomerOf(row: CustomerRow): YotpoCustomer {
     firstName: row.first_name,
     lastName: row.last_name,
     pointsBalance: row.points_balance,
-    pointsEarned: row.points_earned,
-    creditCents: row.credit_cents,
+    // A CSV export without a lifetime column: lifetime is taken as the balance (the planner notes it).
+    pointsEarned: row.points_earned ?? row.points_balance,
+    // Only store-credit programs have a credit balance: none means nothing to carry.
+    creditCents: row.credit_cents ?? 0,
     tierName: row.tier_name,
     birthdayMonth: row.birthday_month,
     birthDay: row.birth_day,

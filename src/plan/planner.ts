@@ -18,8 +18,11 @@ export interface PlanOptions {
   migrationId: string;
   /** Only customers with seq ≤ this (a pilot run). */
   limitSeq?: number;
-  /** Only customers with seq > this (the part extracted since the last pass, when migrate overlaps the stages). */
-  afterSeq?: number;
+  /**
+   * Which customers this pass plans: `all` (the `plan` command), `changed` (read or changed since they were last
+   * planned: migrate's passes while extraction goes on), or `held` (unmatched and conflicts: retried on a new run).
+   */
+  scope?: PlanScope;
   /** Re-list Rivo customers even if this process listed them already. */
   relist?: boolean;
   now?: () => string;
@@ -45,10 +48,18 @@ export interface PlanSummary {
   rivoLookup: 'list' | 'get' | 'none';
 }
 
+export type PlanScope = 'all' | 'changed' | 'held';
+
+const SCOPES: Record<PlanScope, string> = {
+  all: '1 = 1',
+  changed: 'planned_hash IS NULL OR planned_hash <> values_hash',
+  held: "state IN ('unmatched','conflict')",
+};
+
 const CHUNK = 500;
 /** A Rivo listing older than this process is stale; within one process (migrate's passes) it is reused. */
 const processStartedAt = new Date().toISOString();
-const ACTIVE = "state <> 'invalid' AND seq <= ? AND seq > ?";
+const ACTIVE = "state <> 'invalid' AND seq <= ?";
 
 /**
  * Matches every extracted customer in Rivo, resolves identity (conflicts are held), and stores what each one is
@@ -62,14 +73,14 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
         're-planning this one would send the points again.',
     );
   const limitSeq = options.limitSeq ?? Number.MAX_SAFE_INTEGER;
-  const afterSeq = options.afterSeq ?? 0;
+  const inScope = `${ACTIVE} AND (${SCOPES[options.scope ?? 'all']})`;
   const now = options.now ?? (() => new Date().toISOString());
-  const total = db.prepare(`SELECT count(*) FROM customers WHERE ${ACTIVE}`).pluck().get(limitSeq, afterSeq) as number;
+  const total = db.prepare(`SELECT count(*) FROM customers WHERE ${inScope}`).pluck().get(limitSeq) as number;
   const summary: PlanSummary = { considered: total, planned: 0, events: 0, unmatched: 0, conflicts: 0, nothingToMigrate: 0, awaitingSettlement: 0, errors: 0, rivoLookup: 'none' };
   if (total === 0) return summary;
 
   const tiers = await refreshTiers(db, rivo);
-  summary.rivoLookup = await fillRivoIndex(options, limitSeq, afterSeq);
+  summary.rivoLookup = await fillRivoIndex(options, inScope, limitSeq);
 
   const lookup: RivoLookup = { byId: (id) => rivoById(db, id), byEmail: (e) => rivoByEmail(db, e) };
   const identityMap = config.mapping.identityMap;
@@ -79,19 +90,24 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
     return resolveIdentities([{ key: row.key, email: row.email, thirdPartyId: row.third_party_id }], lookup, identityMap).get(row.key)!;
   };
 
-  // Pass 1: each record on its own. Records landing on one Rivo customer are found by a query, not in memory.
-  db.prepare('DELETE FROM match_candidates').run();
-  const addCandidate = db.prepare('INSERT INTO match_candidates (customer_key, rivo_id, explicit) VALUES (?, ?, ?)');
+  // Pass 1: each record on its own. The candidates persist across passes, so records landing on one Rivo customer
+  // are found by a query over everyone read so far, not in memory.
+  db.prepare("DELETE FROM match_candidates WHERE customer_key IN (SELECT key FROM customers WHERE state = 'invalid')").run();
+  const addCandidate = db.prepare('INSERT OR REPLACE INTO match_candidates (customer_key, rivo_id, explicit) VALUES (?, ?, ?)');
+  const dropCandidate = db.prepare('DELETE FROM match_candidates WHERE customer_key = ?');
   let done = 0;
-  let batch: [string, string, number][] = [];
+  let batch: { key: string; r: Resolution }[] = [];
   const flush = () => {
-    db.transaction(() => batch.forEach((c) => addCandidate.run(...c)))();
+    db.transaction(() => {
+      for (const { key, r } of batch) {
+        if (r.kind === 'matched') addCandidate.run(key, r.rivoId, r.via === 'identity_map' ? 1 : 0);
+        else dropCandidate.run(key);
+      }
+    })();
     batch = [];
   };
-  // Customers outside this pass (earlier ones when overlapping) still claim their Rivo customer.
-  for (const row of iterateCustomers(db, "state <> 'invalid' AND (seq <= ? AND seq > ? OR rivo_id IS NOT NULL)", [limitSeq, afterSeq])) {
-    const r = single(row);
-    if (r.kind === 'matched') batch.push([row.key, r.rivoId, r.via === 'identity_map' ? 1 : 0]);
+  for (const row of iterateCustomers(db, inScope, [limitSeq])) {
+    batch.push({ key: row.key, r: single(row) });
     if (batch.length >= CHUNK) flush();
     options.onProgress?.({ phase: 'match', done: ++done, total });
   }
@@ -148,6 +164,7 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
         migrationId: options.migrationId,
         now: now(),
       });
+      if (fresh.points_earned === null) result.notes.unshift('lifetime points unknown in the source (no points earned): lifetime carried as the balance');
       replacePlan(db, row.key, fresh.rivo_id!, result.events, fresh.values_hash, result.notes);
       recordPlanTargets(db, row.key, {
         targetPoints: result.target.points,
@@ -167,30 +184,37 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
     } catch (err) {
       // One customer the rules cannot handle must not stop the others; it is held and reported.
       summary.errors++;
-      holdCustomer(db, row.key, 'conflict', `could not be planned: ${(err as Error).message}`);
+      holdCustomer(db, row.key, 'invalid', `could not be planned: ${(err as Error).message}`);
       recordProblem(db, { customerKey: row.key, kind: 'plan_error', detail: (err as Error).message });
     }
   };
-  for (const row of iterateCustomers(db, ACTIVE, [limitSeq, afterSeq])) {
+  const planned = new Set<string>();
+  for (const row of iterateCustomers(db, inScope, [limitSeq])) {
     chunk.push(row);
+    planned.add(row.key);
     if (chunk.length >= CHUNK) {
       planChunk();
       options.onProgress?.({ phase: 'plan', done: (done += CHUNK), total });
       if (options.signal?.aborted) break;
     }
   }
+  // A conflict found in this pass may involve a record planned in an earlier one (and not sent yet): hold it too.
+  for (const key of overrides.keys()) {
+    const row = planned.has(key) ? undefined : getCustomer(db, key);
+    if (row && row.state !== 'invalid' && row.seq <= limitSeq) chunk.push(row);
+  }
   if (chunk.length) planChunk();
   options.onProgress?.({ phase: 'plan', done: total, total });
   return summary;
 }
 
-async function fillRivoIndex(options: PlanOptions, limitSeq: number, afterSeq: number): Promise<'list' | 'get'> {
+async function fillRivoIndex(options: PlanOptions, inScope: string, limitSeq: number): Promise<'list' | 'get'> {
   const { db, config, rivo } = options;
   // Those never matched need a lookup; matched ones keep the Rivo values first observed.
   const toLookUp = db
-    .prepare(`SELECT count(*) FROM customers WHERE ${ACTIVE} AND (rivo_id IS NULL OR state IN ('unmatched','conflict'))`)
+    .prepare(`SELECT count(*) FROM customers WHERE ${inScope} AND (rivo_id IS NULL OR state IN ('unmatched','conflict'))`)
     .pluck()
-    .get(limitSeq, afterSeq) as number;
+    .get(limitSeq) as number;
   const mode = chooseLookup(config.rivo.lookup, toLookUp);
   if (mode === 'list') {
     const listedThisRun = db.prepare("SELECT value FROM meta WHERE key = 'rivo_listed_at'").pluck().get() as string | undefined;
@@ -200,7 +224,7 @@ async function fillRivoIndex(options: PlanOptions, limitSeq: number, afterSeq: n
     return mode;
   }
   let done = 0;
-  for (const row of iterateCustomers(db, `${ACTIVE} AND (rivo_id IS NULL OR state IN ('unmatched','conflict'))`, [limitSeq, afterSeq])) {
+  for (const row of iterateCustomers(db, `${inScope} AND (rivo_id IS NULL OR state IN ('unmatched','conflict'))`, [limitSeq])) {
     await lookUpOne(db, rivo, row.third_party_id, row.email);
     options.onProgress?.({ phase: 'rivo', done: ++done, total: toLookUp });
     if (options.signal?.aborted) break;

@@ -1,6 +1,37 @@
-import { AppError } from '../../errors.js';
+import { loadConfig } from '../../config/load.js';
+import { EXIT } from '../../errors.js';
+import { HttpError } from '../../http/errors.js';
+import { rivoClientFromConfig } from '../../rivo/client.js';
+import { YotpoClient } from '../../yotpo/client.js';
+import { detectListEndpoint } from '../../yotpo/listing.js';
 import type { CommandRun } from '../context.js';
 
-export const run: CommandRun = async () => {
-  throw new AppError('`check` is not built yet');
+/** `check`: the config is valid and both APIs answer with these credentials. Reads only; needs no DB. */
+export const run: CommandRun = async (args) => {
+  const { config, secrets, warnings } = loadConfig({ flags: args, needsCredentials: ['yotpo', 'rivo'] });
+  for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+  const results: Record<string, string> = {};
+  let worst: 0 | 1 | 2 = EXIT.ok;
+  const probe = async (name: string, fn: () => Promise<string>) => {
+    try {
+      results[name] = `ok: ${await fn()}`;
+    } catch (err) {
+      const code = err instanceof HttpError ? err.exitCode : EXIT.failed;
+      worst = Math.max(worst, code === EXIT.usage ? EXIT.usage : EXIT.failed) as 0 | 1 | 2;
+      results[name] = `FAILED: ${err instanceof Error ? err.message : String(err)}`;
+    }
+    process.stderr.write(`${name}: ${results[name]}\n`);
+  };
+  const yotpo = YotpoClient.fromConfig(config, secrets, { retry: { maxRetries: 1 } });
+  const rivo = rivoClientFromConfig(config, secrets, { maxRetries: 1 });
+  try {
+    await probe('yotpo', async () => `answers ${config.yotpo.baseUrl}, list endpoint /customers/${await detectListEndpoint(yotpo)}`);
+    await probe('rivo', async () => {
+      const tiers = await rivo.listTiers();
+      return `answers ${config.rivo.baseUrl}, ${tiers.length} VIP tiers (${tiers.map((t) => t.name).join(', ') || 'none'})`;
+    });
+  } finally {
+    await Promise.allSettled([yotpo.close(), rivo.close()]);
+  }
+  return { exitCode: worst, summary: { results } };
 };

@@ -1,6 +1,9 @@
-import { AppError } from '../../errors.js';
+import { migrate } from '../../migrate/migrate.js';
 import type { CommandRun } from '../context.js';
+import { withSession } from '../session.js';
 
-export const run: CommandRun = async () => {
-  throw new AppError('`migrate` is not built yet');
-};
+/** `migrate [--dry-run]`: extract, plan, load, verify; resumes an unfinished run by itself. */
+export const run: CommandRun = (args) =>
+  withSession(args, { command: args.dryRun ? 'migrate --dry-run' : 'migrate', talksTo: ['yotpo', 'rivo'], db: 'create' }, (s) =>
+    migrate(s, { dryRun: args.dryRun ?? false }),
+  );

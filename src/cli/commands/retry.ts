@@ -1,6 +1,22 @@
-import { AppError } from '../../errors.js';
+import { replanRejected } from '../../ledger/events.js';
+import { limitSeq } from '../../ledger/customers.js';
+import { loadStage, planReport, planStage } from '../../migrate/stages.js';
 import type { CommandRun } from '../context.js';
+import { withSession } from '../session.js';
 
-export const run: CommandRun = async () => {
-  throw new AppError('`retry` is not built yet');
-};
+/** `retry`: customers Rivo refused get their events back in the queue; unmatched and conflicts are looked up again. */
+export const run: CommandRun = (args) =>
+  withSession(args, { command: 'retry', talksTo: ['rivo'], db: 'existing' }, async (s) => {
+    const rejected = s.db
+      .prepare("SELECT key FROM customers WHERE state = 'rejected' AND seq <= ? ORDER BY seq")
+      .pluck()
+      .all(limitSeq(s.db, s.config.limit)) as string[];
+    let events = 0;
+    for (const key of rejected) events += replanRejected(s.db, key);
+    s.say(`retry: ${rejected.length} rejected customers (${events} events) queued again`);
+    const held = await planStage(s, 'held', 'retry held');
+    await planStage(s, 'changed');
+    const load = await loadStage(s);
+    const report = await planReport(s);
+    return { exitCode: load.exitCode, summary: { rejectedRequeued: rejected.length, eventsRequeued: events, held, load, totals: report.totals } };
+  });

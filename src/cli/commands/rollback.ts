@@ -1,6 +1,52 @@
-import { AppError } from '../../errors.js';
+import { loadConfig } from '../../config/load.js';
+import { migrationId, openDb } from '../../db/open.js';
+import { limitSeq } from '../../ledger/customers.js';
+import { formatRollbackPreview, formatRollbackSummary } from '../../load/report.js';
+import { rollback } from '../../load/rollback.js';
+import { rivoClientFromConfig } from '../../rivo/client.js';
 import type { CommandRun } from '../context.js';
+import { withSession } from '../session.js';
 
-export const run: CommandRun = async () => {
-  throw new AppError('`rollback` is not built yet');
+/**
+ * `rollback`: compensating events for everything this migration posted, exactly once. Without `--yes` it only says
+ * what it would send (customers, points, credit) and exits 2, having sent nothing and changed nothing.
+ */
+export const run: CommandRun = async (args) => {
+  if (!args.yes) return preview(args);
+  return withSession(args, { command: 'rollback', talksTo: ['rivo'], db: 'existing' }, async (s) => {
+    const bar = s.progress.stage('rollback');
+    const summary = await rollback({
+      db: s.db,
+      rivo: s.rivo(),
+      config: s.config,
+      migrationId: s.migrationId,
+      limitSeq: limitSeq(s.db, s.config.limit),
+      signal: s.signal,
+      onProgress: (p) => bar.update(p.eventsDone, p.eventsTotal, `${p.rate.toFixed(1)} req/s${p.eventsUncertain ? `, ${p.eventsUncertain} settling` : ''}`),
+      log: (line) => {
+        s.log.warn({ stage: 'rollback' }, line);
+        s.progress.line(`rollback: ${line}`);
+      },
+    });
+    bar.stop();
+    for (const line of formatRollbackSummary(summary)) s.say(line);
+    s.log.info({ stage: 'rollback', summary: { ...summary, rejected: summary.rejected.length, pending: summary.pending.length } }, 'rollback finished');
+    return { exitCode: summary.exitCode, summary: { ...summary, sent: true } };
+  });
+};
+
+/** Reads the ledger only: no lock, no run record, no request to Rivo. */
+const preview: CommandRun = async (args) => {
+  const { config, secrets, warnings } = loadConfig({ flags: args, needsCredentials: ['rivo'] });
+  for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+  const db = openDb(config.db, { mustExist: true });
+  const rivo = rivoClientFromConfig(config, secrets);
+  try {
+    const summary = await rollback({ db, rivo, config, migrationId: migrationId(db), limitSeq: limitSeq(db, config.limit), dryRun: true });
+    for (const line of formatRollbackPreview(summary.preview!)) process.stderr.write(`${line}\n`);
+    return { exitCode: 2, summary: { ...summary, exitCode: 2, sent: false } };
+  } finally {
+    await rivo.close();
+    db.close();
+  }
 };

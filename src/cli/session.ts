@@ -1,0 +1,103 @@
+import { loadConfig, type LoadedConfig } from '../config/load.js';
+import type { Config, Secrets } from '../config/schema.js';
+import { acquireLock } from '../db/lock.js';
+import { migrationId as readMigrationId, openDb, type Db } from '../db/open.js';
+import { AppError, EXIT } from '../errors.js';
+import type { HttpError, System } from '../http/errors.js';
+import { finishRun, startRun } from '../ledger/runs.js';
+import { interruptible } from './interrupt.js';
+import { createLogger, type Logger } from '../log.js';
+import { rivoClientFromConfig, type RivoClient } from '../rivo/client.js';
+import { YotpoClient } from '../yotpo/client.js';
+import type { CommandResult, CommonArgs } from './context.js';
+import { createProgress, type ProgressOutput } from './progress.js';
+
+export interface SessionOptions {
+  command: string;
+  /** The outside systems the command talks to: their credentials are required before anything else happens. */
+  talksTo: readonly System[];
+  /** `create`: a migration may start here; `existing`: the DB must exist already. */
+  db: 'create' | 'existing';
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Tests stop a run from outside. */
+  signal?: AbortSignal;
+}
+
+/** Everything a writing command needs, opened once, closed once, in one place. */
+export interface Session {
+  config: Config;
+  secrets: Secrets;
+  db: Db;
+  migrationId: string;
+  log: Logger;
+  progress: ProgressOutput;
+  /** Aborted on the first Ctrl-C (or by the caller): stages stop at a consistent point. */
+  signal: AbortSignal;
+  yotpo(): YotpoClient;
+  rivo(): RivoClient;
+  /** Human lines on stderr (quiet with --json). */
+  say(line: string): void;
+}
+
+/**
+ * Runs a command with its config checked (exit 2 before anything is sent), its DB open and locked, its run recorded
+ * (outcome, requests, last error) and its clients closed, whatever happens inside.
+ */
+export async function withSession(args: CommonArgs, options: SessionOptions, body: (s: Session) => Promise<CommandResult>): Promise<CommandResult> {
+  const loaded: LoadedConfig = loadConfig({ flags: args, needsCredentials: options.talksTo, env: options.env, cwd: options.cwd });
+  const { config, secrets } = loaded;
+  const say = (line: string) => process.stderr.write(`${line}\n`);
+  for (const w of loaded.warnings) say(`warning: ${w}`);
+
+  const db = openDb(config.db, { mustExist: options.db === 'existing' });
+  let release: (() => void) | undefined;
+  let yotpo: YotpoClient | undefined;
+  let rivo: RivoClient | undefined;
+  const stop = interruptible(options.command);
+  const onOuterAbort = () => stop.abort();
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  let runId: number | undefined;
+  const log = createLogger(config.out, options.command);
+  const onRetry = (system: System) => (err: HttpError, attempt: number, delayMs: number) =>
+    log.warn({ system, status: err.status, error: err.summary(), attempt, delayMs }, 'retrying');
+  try {
+    release = acquireLock(db, options.command);
+    runId = startRun(db, options.command);
+    log.info({ config: { ...config, mapping: { ...config.mapping, identityMap: `${Object.keys(config.mapping.identityMap).length} entries` } } }, 'start');
+    const session: Session = {
+      config,
+      secrets,
+      db,
+      migrationId: readMigrationId(db),
+      log,
+      progress: createProgress({ quiet: args.json && !process.stderr.isTTY }),
+      signal: stop.signal,
+      yotpo: () => (yotpo ??= YotpoClient.fromConfig(config, secrets, { onRetry: onRetry('yotpo') })),
+      rivo: () => (rivo ??= rivoClientFromConfig(config, secrets, { onRetry: onRetry('rivo') })),
+      say,
+    };
+    const result = await body(session);
+    const outcome = result.exitCode === EXIT.ok ? 'ok' : result.exitCode === EXIT.attention ? 'attention' : 'failed';
+    finishRun(db, runId, outcome, null, requests(yotpo, rivo));
+    log.info({ exitCode: result.exitCode, summary: result.summary }, 'end');
+    return result;
+  } catch (err) {
+    // Only our own error messages are recorded: a library's error object may carry request headers.
+    const message = err instanceof AppError ? err.message : err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    if (runId !== undefined) finishRun(db, runId, 'failed', message.slice(0, 2000), requests(yotpo, rivo));
+    log.error({ error: message }, 'failed');
+    throw err;
+  } finally {
+    options.signal?.removeEventListener('abort', onOuterAbort);
+    stop.dispose();
+    await Promise.allSettled([yotpo?.close(), rivo?.close()]);
+    release?.();
+    db.close();
+    log.flush();
+  }
+}
+
+function requests(yotpo: YotpoClient | undefined, rivo: RivoClient | undefined) {
+  return { yotpo: yotpo?.requestCount ?? 0, rivo: rivo?.requestCount ?? 0 };
+}

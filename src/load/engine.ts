@@ -1,0 +1,552 @@
+import { randomUUID } from 'node:crypto';
+import pLimit from 'p-limit';
+import type { Db } from '../db/open.js';
+import { AuthenticationError, HttpError, InvalidRequestError, NotFoundError } from '../http/errors.js';
+import { backoffDelay } from '../http/retry.js';
+import { markAbsent, markDone, markDoneWithDuplicates, markInFlight, markRejected, markUncertain } from '../ledger/events.js';
+import type { EventRow } from '../ledger/types.js';
+import { findKeyInNote } from '../mapper/keys.js';
+import type { RivoApi, RivoEvent } from '../rivo/api.js';
+import { sameDob, toOutgoing } from './outgoing.js';
+import {
+  plannedEvents,
+  pointsSettledDone,
+  scopeCounts,
+  sendableCustomers,
+  uncertainCustomers,
+  uncertainEventsOf,
+  type Scope,
+} from './queries.js';
+
+/**
+ * The machinery `load` and `rollback` share: it sends what the ledger says is planned and settles what the ledger
+ * says is uncertain, exactly once, in rounds.
+ *
+ * One round = settle (wait `settleDelayMs` once, then read back every customer with an uncertain write) and then one
+ * pass over the sendable customers. Rules that make it exactly once:
+ *  - the intent (`markInFlight`) is committed before a request leaves, the outcome after it answers;
+ *  - a write whose outcome is unknown (`err.uncertain`) is never resent before read-back proved it absent;
+ *  - a customer is never in two requests at once: all its planned points events go in one request (or, one by
+ *    one, inside one task), so a read-back never races a write of the same customer.
+ * It ends when nothing is sendable and nothing is left to settle; every failure counts against the customer's budget
+ * (`maxAttempts`), so a customer Rivo keeps failing stays pending with its last error instead of looping forever.
+ */
+
+export interface EngineOptions {
+  db: Db;
+  rivo: RivoApi;
+  scope: Scope;
+  sendMode: 'batch' | 'single';
+  batchSize: number;
+  concurrency: number;
+  settleDelayMs: number;
+  /** The Rivo request budget per second, for the ETA. */
+  rps: number;
+  /** Failed rounds (uncertain or failed writes, failed read-backs) a customer may have in one run. */
+  maxAttempts: number;
+  /** Pause between rounds that had failures: capped exponential backoff with jitter. */
+  roundPause: { baseDelayMs: number; maxDelayMs: number };
+  signal?: AbortSignal;
+  /** Customers read from the ledger per step of a pass (memory bound for very large migrations). */
+  chunkCustomers?: number;
+  onProgress?: (p: LoadProgress) => void;
+  /** Human lines about recoveries (an uncertain batch, an isolated refusal…). */
+  log?: (line: string) => void;
+  /** Minimum time between two progress callbacks (the last one is always sent). */
+  progressEveryMs?: number;
+}
+
+export interface LoadProgress {
+  phase: 'start' | 'settle' | 'send' | 'done';
+  round: number;
+  eventsDone: number;
+  eventsTotal: number;
+  eventsUncertain: number;
+  eventsRejected: number;
+  customersDone: number;
+  customersTotal: number;
+  /** Rivo requests this run has sent. */
+  requests: number;
+  /** Requests per second so far in this run. */
+  rate: number;
+  /** Seconds left at the configured Rivo budget (rps), null when nothing is left. */
+  etaSeconds: number | null;
+}
+
+export interface DuplicateFinding {
+  customerKey: string;
+  key: string;
+  rivoEventIds: string[];
+}
+
+export interface EngineStats {
+  rounds: number;
+  requests: number;
+  batchesSent: number;
+  singlesSent: number;
+  updatesSent: number;
+  /** Events that landed with a 2xx in this run. */
+  eventsLanded: number;
+  settled: { found: number; absent: number; duplicates: number; unreadable: number };
+  rejected: number;
+  /** Batches refused with a 4xx whose customers were re-sent one event at a time. */
+  isolatedBatches: number;
+  duplicates: DuplicateFinding[];
+  /** Customers whose budget ran out this run, with the last error. */
+  exhausted: { customerKey: string; lastError: string }[];
+  aborted: boolean;
+}
+
+interface CustomerWork {
+  key: string;
+  events: EventRow[];
+}
+
+type Unit = { kind: 'batch'; customers: CustomerWork[] } | { kind: 'single'; customer: CustomerWork } | { kind: 'updates'; customer: CustomerWork };
+
+/** 4xx other than 408/429: the server understood and refused. On a batch, which item was refused is unknown. */
+const isRefusal = (err: HttpError) => err instanceof InvalidRequestError || err instanceof NotFoundError;
+
+export class LoadEngine {
+  readonly stats: EngineStats = {
+    rounds: 0,
+    requests: 0,
+    batchesSent: 0,
+    singlesSent: 0,
+    updatesSent: 0,
+    eventsLanded: 0,
+    settled: { found: 0, absent: 0, duplicates: 0, unreadable: 0 },
+    rejected: 0,
+    isolatedBatches: 0,
+    duplicates: [],
+    exhausted: [],
+    aborted: false,
+  };
+  private readonly failures = new Map<string, number>();
+  private readonly lastErrors = new Map<string, string>();
+  private readonly exhausted = new Set<string>();
+  /** Customers of a batch refused with a 4xx: from now on one event per request, so the bad one is isolated. */
+  private readonly singleOnly = new Set<string>();
+  private failureCount = 0;
+  private fatal: unknown = null;
+  private requestSeq = 0;
+  private readonly runId = randomUUID().slice(0, 8);
+  private readonly startedAt = Date.now();
+  private readonly startRequests: number;
+  private lastProgressAt = 0;
+  private round = 0;
+  private readonly limit: ReturnType<typeof pLimit>;
+
+  constructor(private readonly o: EngineOptions) {
+    if (o.batchSize < 1 || o.batchSize > 10) throw new Error(`batchSize must be 1..10, got ${o.batchSize}`);
+    this.startRequests = o.rivo.requestCount;
+    this.limit = pLimit(Math.max(1, o.concurrency));
+  }
+
+  /** Rounds of settle-then-send until nothing is left that this run may do. Throws only what must stop the run. */
+  async run(): Promise<EngineStats> {
+    this.progress('start', true);
+    let failedRounds = 0;
+    while (!this.stopped()) {
+      this.round++;
+      this.stats.rounds = this.round;
+      const failuresBefore = this.failureCount;
+      const settled = await this.settlePhase();
+      if (this.stopped()) break;
+      const units = await this.sendPass();
+      if (this.stopped()) break;
+      const failed = this.failureCount > failuresBefore;
+      if (units === 0 && this.toSettle().length === 0) break;
+      // Defensive: a round that neither sent nor settled anything cannot make the next one different.
+      if (units === 0 && settled === 0 && !failed) break;
+      if (failed) await this.sleep(backoffDelay(failedRounds++, { maxRetries: 0, ...this.o.roundPause }));
+      else failedRounds = 0;
+    }
+    return this.finish();
+  }
+
+  /**
+   * Settles the given customers' uncertain writes now (waiting `settleDelayMs` once first): rollback uses it before
+   * planning. Returns the customers still unsettled.
+   */
+  async settleCustomers(customerKeys: string[]): Promise<string[]> {
+    const keys = customerKeys.filter((k) => uncertainEventsOf(this.o.db, k).length > 0);
+    if (keys.length) {
+      await this.sleep(this.o.settleDelayMs);
+      if (!this.stopped()) await this.forEach(keys, (k) => this.settleCustomer(k));
+    }
+    if (this.fatal) throw this.fatal;
+    return keys.filter((k) => uncertainEventsOf(this.o.db, k).length > 0);
+  }
+
+  private finish(): EngineStats {
+    this.stats.requests = this.o.rivo.requestCount - this.startRequests;
+    this.stats.aborted = this.o.signal?.aborted ?? false;
+    this.stats.exhausted = [...this.exhausted].map((k) => ({ customerKey: k, lastError: this.lastErrors.get(k) ?? 'unknown' }));
+    this.progress('done', true);
+    if (this.fatal) throw this.fatal;
+    return this.stats;
+  }
+
+  private stopped(): boolean {
+    return (this.o.signal?.aborted ?? false) || this.fatal !== null;
+  }
+
+  private toSettle(): string[] {
+    return uncertainCustomers(this.o.db, this.o.scope.maxSeq).filter((k) => !this.exhausted.has(k));
+  }
+
+  // ---- settling -------------------------------------------------------------------------------------------------
+
+  private async settlePhase(): Promise<number> {
+    const keys = this.toSettle();
+    if (!keys.length) return 0;
+    this.o.log?.(`settling ${keys.length} customer(s) with uncertain writes by reading Rivo back`);
+    // Once per round, not per customer: a slow server may still be applying what it did not answer.
+    await this.sleep(this.o.settleDelayMs);
+    if (this.stopped()) return 0;
+    this.progress('settle', true);
+    await this.forEach(keys, (k) => this.settleCustomer(k));
+    return keys.length;
+  }
+
+  /**
+   * Reads the customer back and decides every uncertain write: points events by their key in `internal_note`
+   * (found once: done; more than once: done and a loud duplicate; not found: planned again), tier and birthday by
+   * comparing the customer's current value with the intended one.
+   */
+  private async settleCustomer(customerKey: string): Promise<void> {
+    const { db, rivo } = this.o;
+    const rows = uncertainEventsOf(db, customerKey);
+    if (!rows.length) return;
+    let unreadable: string | null = null;
+
+    const points = rows.filter((r) => r.kind === 'points');
+    for (const [rivoId, group] of groupBy(points, (r) => r.rivo_id)) {
+      let seen: RivoEvent[];
+      try {
+        seen = await this.readBack(rivoId);
+      } catch (err) {
+        if (err instanceof AuthenticationError || !(err instanceof HttpError)) throw err;
+        unreadable = `read-back failed: ${err.summary()}`;
+        continue;
+      }
+      const done: { key: string; rivoEventId: string }[] = [];
+      const dups: { key: string; rivoEventIds: string[] }[] = [];
+      const absent: string[] = [];
+      for (const row of group) {
+        const matches = seen.filter((e) => findKeyInNote(e.internalNote, row.key));
+        if (matches.length === 1) done.push({ key: row.key, rivoEventId: matches[0]!.id });
+        else if (matches.length > 1) dups.push({ key: row.key, rivoEventIds: matches.map((m) => m.id) });
+        else absent.push(row.key);
+      }
+      markDone(db, done);
+      markDoneWithDuplicates(db, dups);
+      markAbsent(db, absent);
+      this.stats.settled.found += done.length;
+      this.stats.settled.absent += absent.length;
+      this.stats.settled.duplicates += dups.length;
+      for (const d of dups) {
+        this.stats.duplicates.push({ customerKey, ...d });
+        this.o.log?.(`DUPLICATE: event ${d.key} of customer ${customerKey} is in Rivo ${d.rivoEventIds.length} times (ids ${d.rivoEventIds.join(', ')})`);
+      }
+    }
+
+    const updates = rows.filter((r) => r.kind !== 'points');
+    for (const [rivoId, group] of groupBy(updates, (r) => r.rivo_id)) {
+      let snapshot;
+      try {
+        snapshot = await rivo.getCustomer(rivoId);
+      } catch (err) {
+        if (err instanceof AuthenticationError || !(err instanceof HttpError)) throw err;
+        unreadable = `read-back failed: ${err.summary()}`;
+        continue;
+      }
+      for (const row of group) {
+        // A customer Rivo does not know cannot carry the update: absent, and the resend will be refused with a reason.
+        const applied = snapshot !== null && (row.kind === 'tier' ? snapshot.tierId === row.value : sameDob(snapshot.dob, row.value));
+        if (applied) {
+          markDone(db, [{ key: row.key }]);
+          this.stats.settled.found++;
+        } else {
+          markAbsent(db, [row.key]);
+          this.stats.settled.absent++;
+        }
+      }
+    }
+
+    if (unreadable) {
+      this.stats.settled.unreadable++;
+      this.fail(customerKey, unreadable);
+    }
+  }
+
+  /**
+   * The customer's events as Rivo lists them. A listing answered 404 proves nothing by itself (a wrong path answers
+   * 404 too); only when Rivo also says the customer does not exist is "no events" proven, since an event cannot be
+   * applied to a customer Rivo does not have.
+   */
+  private async readBack(rivoId: string): Promise<RivoEvent[]> {
+    try {
+      return await collect(this.o.rivo.listEvents(rivoId));
+    } catch (err) {
+      if (err instanceof NotFoundError && (await this.o.rivo.getCustomer(rivoId)) === null) return [];
+      throw err;
+    }
+  }
+
+  // ---- sending --------------------------------------------------------------------------------------------------
+
+  private async sendPass(): Promise<number> {
+    const chunk = this.o.chunkCustomers ?? 500;
+    let after = 0;
+    let units = 0;
+    while (!this.stopped()) {
+      const customers = sendableCustomers(this.o.db, this.o.scope, after, chunk);
+      if (!customers.length) break;
+      after = customers[customers.length - 1]!.seq;
+      const work = this.buildUnits(customers.filter((c) => !this.exhausted.has(c.key)).map((c) => c.key));
+      units += work.length;
+      await this.forEach(work, (u) => this.runUnit(u));
+    }
+    return units;
+  }
+
+  /**
+   * Packs customers into requests. Points first: a customer's planned points events all go in one batch (several
+   * customers share a batch up to `batchSize` events). Tier and birthday updates only once the customer's points are
+   * all in Rivo.
+   */
+  private buildUnits(customerKeys: string[]): Unit[] {
+    const { db, scope, batchSize } = this.o;
+    const units: Unit[] = [];
+    let pack: CustomerWork[] = [];
+    let packed = 0;
+    const flush = () => {
+      if (pack.length) units.push({ kind: 'batch', customers: pack });
+      pack = [];
+      packed = 0;
+    };
+    for (const key of customerKeys) {
+      const planned = plannedEvents(db, scope, key);
+      const points = planned.filter((e) => e.kind === 'points');
+      if (points.length) {
+        const work = { key, events: points };
+        if (this.o.sendMode === 'single' || this.singleOnly.has(key)) units.push({ kind: 'single', customer: work });
+        else if (points.length > batchSize) units.push({ kind: 'batch', customers: [work] }); // sent in consecutive requests
+        else {
+          if (packed + points.length > batchSize) flush();
+          pack.push(work);
+          packed += points.length;
+        }
+        continue;
+      }
+      const updates = planned.filter((e) => e.kind !== 'points');
+      if (updates.length && pointsSettledDone(db, key, scope)) units.push({ kind: 'updates', customer: { key, events: updates } });
+    }
+    flush();
+    return units;
+  }
+
+  private async runUnit(unit: Unit): Promise<void> {
+    if (unit.kind === 'batch') await this.sendBatches(unit.customers);
+    else if (unit.kind === 'single') await this.sendOneByOne(unit.customer);
+    else await this.sendUpdates(unit.customer);
+    this.progress('send');
+  }
+
+  private async sendBatches(customers: CustomerWork[]): Promise<void> {
+    const { db, rivo, batchSize } = this.o;
+    const events = customers.flatMap((c) => c.events);
+    for (let i = 0; i < events.length; i += batchSize) {
+      if (this.stopped()) return;
+      const chunk = events.slice(i, i + batchSize);
+      const keys = chunk.map((e) => e.key);
+      const body = chunk.map(toOutgoing);
+      const owners = [...new Set(chunk.map((e) => e.customer_key))];
+      markInFlight(db, keys, this.requestId('b'));
+      this.stats.batchesSent++;
+      try {
+        await rivo.createEventsBatch(body);
+      } catch (err) {
+        this.writeFailed(err, keys, owners, 'batch');
+        return;
+      }
+      markDone(db, keys.map((key) => ({ key })));
+      this.stats.eventsLanded += keys.length;
+    }
+  }
+
+  /** One event per request, in order; the customer stops at its first failure (the rest stay planned). */
+  private async sendOneByOne(customer: CustomerWork): Promise<void> {
+    const { db, rivo } = this.o;
+    for (const row of customer.events) {
+      if (this.stopped()) return;
+      const body = toOutgoing(row);
+      markInFlight(db, [row.key], this.requestId('s'));
+      this.stats.singlesSent++;
+      let created: RivoEvent | null;
+      try {
+        created = await rivo.createEvent(body);
+      } catch (err) {
+        this.writeFailed(err, [row.key], [customer.key], 'single');
+        return;
+      }
+      markDone(db, [{ key: row.key, rivoEventId: created?.id ?? null }]);
+      this.stats.eventsLanded++;
+    }
+  }
+
+  private async sendUpdates(customer: CustomerWork): Promise<void> {
+    const { db, rivo } = this.o;
+    for (const row of customer.events) {
+      if (this.stopped()) return;
+      if (row.value === null) {
+        markRejected(db, [row.key], `the plan holds no ${row.kind} value to send`);
+        this.stats.rejected++;
+        return;
+      }
+      markInFlight(db, [row.key], this.requestId('u'));
+      this.stats.updatesSent++;
+      try {
+        if (row.kind === 'tier') await rivo.setVipTier(row.rivo_id, row.value);
+        else await rivo.setDob(row.rivo_id, row.value);
+      } catch (err) {
+        this.writeFailed(err, [row.key], [customer.key], 'single');
+        return;
+      }
+      markDone(db, [{ key: row.key }]);
+      this.stats.eventsLanded++;
+    }
+  }
+
+  /**
+   * The outcome of a failed write, recorded before anything else happens:
+   *  - wrong key: nothing was applied; back to planned, and the run stops (nothing else will work);
+   *  - uncertain (timeout, reset, 5xx, a bad 2xx body, any error on a batch): settled by read-back next round; a
+   *    batch refused with a 4xx also has its customers sent one event at a time afterwards, isolating the bad one;
+   *  - a single write refused (404, 422…): rejected with Rivo's status and body;
+   *  - certainly not applied (connection refused, 429 after the safe retries): planned again.
+   */
+  private writeFailed(err: unknown, keys: string[], customers: string[], mode: 'batch' | 'single'): void {
+    const { db } = this.o;
+    if (!(err instanceof HttpError)) {
+      // Not an answer from Rivo (a bug or a local failure): the request may have left, so settle it next run.
+      markUncertain(db, keys, `unexpected error: ${err instanceof Error ? err.message : String(err)}`.slice(0, 600));
+      throw err;
+    }
+    const summary = err.summary();
+    if (err instanceof AuthenticationError) {
+      markAbsent(db, keys, summary);
+      throw err;
+    }
+    if (err.uncertain) {
+      markUncertain(db, keys, summary);
+      if (mode === 'batch' && isRefusal(err)) {
+        this.stats.isolatedBatches++;
+        for (const c of customers) this.singleOnly.add(c);
+        this.o.log?.(`a batch of ${keys.length} event(s) was refused (${err.status}); after read-back its customers are sent one event at a time`);
+      } else {
+        for (const c of customers) this.fail(c, summary);
+        this.o.log?.(`${mode === 'batch' ? `a batch of ${keys.length} event(s)` : `event ${keys[0]}`} has an uncertain outcome (${err.message}); it will be settled by read-back`);
+      }
+      return;
+    }
+    if (mode === 'single' && isRefusal(err)) {
+      markRejected(db, keys, `Rivo ${summary}`);
+      this.stats.rejected += keys.length;
+      return;
+    }
+    markAbsent(db, keys, summary);
+    for (const c of customers) this.fail(c, summary);
+  }
+
+  private fail(customerKey: string, error: string): void {
+    this.failureCount++;
+    this.lastErrors.set(customerKey, error);
+    const n = (this.failures.get(customerKey) ?? 0) + 1;
+    this.failures.set(customerKey, n);
+    if (n >= this.o.maxAttempts && !this.exhausted.has(customerKey)) {
+      this.exhausted.add(customerKey);
+      this.o.log?.(`customer ${customerKey} failed ${n} times in this run; left pending (last error: ${error.slice(0, 200)})`);
+    }
+  }
+
+  private requestId(kind: string): string {
+    return `${this.runId}-${kind}${++this.requestSeq}`;
+  }
+
+  // ---- plumbing -------------------------------------------------------------------------------------------------
+
+  /** Runs tasks through the one p-limit; the first fatal error stops new tasks, in-flight ones finish and record. */
+  private async forEach<T>(items: T[], fn: (item: T) => Promise<void>): Promise<void> {
+    await Promise.all(
+      items.map((item) =>
+        this.limit(async () => {
+          if (this.stopped()) return;
+          try {
+            await fn(item);
+          } catch (err) {
+            this.fatal ??= err;
+          }
+        }),
+      ),
+    );
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (ms <= 0 || this.stopped()) return Promise.resolve();
+    const signal = this.o.signal;
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  private progress(phase: LoadProgress['phase'], force = false): void {
+    if (!this.o.onProgress) return;
+    const now = Date.now();
+    if (!force && now - this.lastProgressAt < (this.o.progressEveryMs ?? 2000)) return;
+    this.lastProgressAt = now;
+    const c = scopeCounts(this.o.db, this.o.scope);
+    const requests = this.o.rivo.requestCount - this.startRequests;
+    const elapsed = (now - this.startedAt) / 1000;
+    const perRequest = this.o.sendMode === 'batch' ? this.o.batchSize : 1;
+    const left = Math.ceil((c.pointsPlannedEvents + c.eventsUncertain) / perRequest) + c.updatesPlanned;
+    this.o.onProgress({
+      phase,
+      round: this.round,
+      eventsDone: c.eventsDone,
+      eventsTotal: c.eventsTotal,
+      eventsUncertain: c.eventsUncertain,
+      eventsRejected: c.eventsRejected,
+      customersDone: c.customersDone,
+      customersTotal: c.customersTotal,
+      requests,
+      rate: elapsed > 0 ? requests / elapsed : 0,
+      etaSeconds: left > 0 ? left / this.o.rps : null,
+    });
+  }
+}
+
+function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = out.get(k);
+    if (list) list.push(item);
+    else out.set(k, [item]);
+  }
+  return out;
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}

@@ -1,0 +1,205 @@
+import type { Db } from '../db/open.js';
+import type { EventRow } from '../ledger/types.js';
+
+/**
+ * What the loader reads from the ledger. Reads only: every status change goes through `ledger/events.ts`.
+ *
+ * A scope is the slice of the ledger one run works on: customers up to `maxSeq` (pilot runs), and for `rollback`
+ * only the compensating events. `customerStates` limits who may be sent to (load sends to `pending` customers only:
+ * a rejected, invalid or held customer needs the merchant first).
+ */
+export interface Scope {
+  maxSeq: number;
+  /** `rollback`: only events with role `rollback` are sent. */
+  roles: 'all' | 'rollback';
+  customerStates: readonly string[] | 'any';
+}
+
+const roleSql = (scope: Scope, alias = 'e') => (scope.roles === 'rollback' ? ` AND ${alias}.role = 'rollback'` : '');
+const stateSql = (scope: Scope) =>
+  scope.customerStates === 'any' ? '' : ` AND c.state IN (${scope.customerStates.map((s) => `'${s.replace(/'/g, "''")}'`).join(',')})`;
+
+export interface SendableCustomer {
+  key: string;
+  seq: number;
+}
+
+/**
+ * Customers with something planned in scope and nothing unsettled (an uncertain write is settled before anything of
+ * that customer is sent again), and no refused write in scope (a refused customer waits for `retry`).
+ */
+export function sendableCustomers(db: Db, scope: Scope, afterSeq: number, limit: number): SendableCustomer[] {
+  return db
+    .prepare(
+      `SELECT c.key, c.seq FROM customers c
+       WHERE c.seq > ? AND c.seq <= ?${stateSql(scope)}
+         AND EXISTS (SELECT 1 FROM events e WHERE e.customer_key = c.key AND e.status = 'planned'${roleSql(scope)})
+         AND NOT EXISTS (SELECT 1 FROM events e WHERE e.customer_key = c.key AND e.status IN ('in_flight','uncertain'))
+         AND NOT EXISTS (SELECT 1 FROM events e WHERE e.customer_key = c.key AND e.status = 'rejected'${roleSql(scope)})
+       ORDER BY c.seq LIMIT ?`,
+    )
+    .all(afterSeq, scope.maxSeq, limit) as SendableCustomer[];
+}
+
+/**
+ * A customer's planned events in scope, in sending order: additions before subtractions (Rivo may refuse to take a
+ * balance below zero, so `earned` goes before `spent`), then by generation and key.
+ */
+export function plannedEvents(db: Db, scope: Scope, customerKey: string): EventRow[] {
+  return db
+    .prepare(
+      `SELECT * FROM events e WHERE e.customer_key = ? AND e.status = 'planned'${roleSql(scope)}
+       ORDER BY (e.points_amount < 0 OR e.credits_cents < 0), e.generation, e.key`,
+    )
+    .all(customerKey) as EventRow[];
+}
+
+/** Whether the customer's points (in scope) are all in Rivo, so tier and birthday updates may follow. */
+export function pointsSettledDone(db: Db, customerKey: string, scope: Scope): boolean {
+  return !db
+    .prepare(`SELECT 1 FROM events e WHERE e.customer_key = ? AND e.kind = 'points' AND e.status IN ('planned','in_flight','uncertain','rejected')${roleSql(scope)} LIMIT 1`)
+    .get(customerKey);
+}
+
+/** Customers (in the seq window) with writes whose outcome is not known. */
+export function uncertainCustomers(db: Db, maxSeq: number, only?: ReadonlySet<string>): string[] {
+  const keys = db
+    .prepare(
+      `SELECT DISTINCT e.customer_key FROM events e JOIN customers c ON c.key = e.customer_key
+       WHERE e.status IN ('uncertain','in_flight') AND c.seq <= ? ORDER BY c.seq`,
+    )
+    .pluck()
+    .all(maxSeq) as string[];
+  return only ? keys.filter((k) => only.has(k)) : keys;
+}
+
+export function uncertainEventsOf(db: Db, customerKey: string): EventRow[] {
+  return db.prepare("SELECT * FROM events WHERE customer_key = ? AND status = 'uncertain' ORDER BY key").all(customerKey) as EventRow[];
+}
+
+export interface ScopeCounts {
+  eventsTotal: number;
+  eventsDone: number;
+  eventsPlanned: number;
+  eventsUncertain: number;
+  eventsRejected: number;
+  pointsPlannedEvents: number;
+  updatesPlanned: number;
+  customersTotal: number;
+  customersDone: number;
+}
+
+/** Progress and summary numbers for a scope (cancelled events are not part of any total). */
+export function scopeCounts(db: Db, scope: Scope): ScopeCounts {
+  const ev = db
+    .prepare(
+      `SELECT
+         count(*) AS total,
+         coalesce(sum(e.status = 'done'), 0) AS done,
+         coalesce(sum(e.status = 'planned'), 0) AS planned,
+         coalesce(sum(e.status IN ('uncertain','in_flight')), 0) AS uncertain,
+         coalesce(sum(e.status = 'rejected'), 0) AS rejected,
+         coalesce(sum(e.status = 'planned' AND e.kind = 'points'), 0) AS pointsPlanned,
+         coalesce(sum(e.status = 'planned' AND e.kind != 'points'), 0) AS updatesPlanned
+       FROM events e JOIN customers c ON c.key = e.customer_key
+       WHERE c.seq <= ? AND e.status != 'cancelled'${roleSql(scope)}`,
+    )
+    .get(scope.maxSeq) as Record<string, number>;
+  const cu = db
+    .prepare(
+      `SELECT count(*) AS total, coalesce(sum(open = 0), 0) AS done FROM (
+         SELECT e.customer_key, sum(e.status != 'done') AS open
+         FROM events e JOIN customers c ON c.key = e.customer_key
+         WHERE c.seq <= ? AND e.status != 'cancelled'${roleSql(scope)}
+         GROUP BY e.customer_key)`,
+    )
+    .get(scope.maxSeq) as Record<string, number>;
+  return {
+    eventsTotal: ev.total ?? 0,
+    eventsDone: ev.done ?? 0,
+    eventsPlanned: ev.planned ?? 0,
+    eventsUncertain: ev.uncertain ?? 0,
+    eventsRejected: ev.rejected ?? 0,
+    pointsPlannedEvents: ev.pointsPlanned ?? 0,
+    updatesPlanned: ev.updatesPlanned ?? 0,
+    customersTotal: cu.total ?? 0,
+    customersDone: cu.done ?? 0,
+  };
+}
+
+export interface OpenEvent {
+  customer_key: string;
+  key: string;
+  status: string;
+  last_error: string | null;
+}
+
+/**
+ * Events in scope still owed: anything unsettled (whoever the customer), and anything planned for a customer the run
+ * may send to. Planned events of a rejected or held customer are not "pending": that customer needs attention.
+ */
+export function openEvents(db: Db, scope: Scope, limit: number): OpenEvent[] {
+  return db
+    .prepare(
+      `SELECT e.customer_key, e.key, e.status, e.last_error FROM events e JOIN customers c ON c.key = e.customer_key
+       WHERE c.seq <= ?${roleSql(scope)}
+         AND (e.status IN ('in_flight','uncertain') OR (e.status = 'planned'${stateSql(scope)}))
+       ORDER BY c.seq, e.key LIMIT ?`,
+    )
+    .all(scope.maxSeq, limit) as OpenEvent[];
+}
+
+export function countOpenEvents(db: Db, scope: Scope): number {
+  return db
+    .prepare(
+      `SELECT count(*) FROM events e JOIN customers c ON c.key = e.customer_key
+       WHERE c.seq <= ?${roleSql(scope)}
+         AND (e.status IN ('in_flight','uncertain') OR (e.status = 'planned'${stateSql(scope)}))`,
+    )
+    .pluck()
+    .get(scope.maxSeq) as number;
+}
+
+export function rejectedEvents(db: Db, scope: Scope, limit: number): OpenEvent[] {
+  return db
+    .prepare(
+      `SELECT e.customer_key, e.key, e.status, e.last_error FROM events e JOIN customers c ON c.key = e.customer_key
+       WHERE c.seq <= ? AND e.status = 'rejected'${roleSql(scope)} ORDER BY c.seq, e.key LIMIT ?`,
+    )
+    .all(scope.maxSeq, limit) as OpenEvent[];
+}
+
+/** Customer counts per state in the seq window. */
+export function statesInWindow(db: Db, maxSeq: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of db.prepare('SELECT state, count(*) AS n FROM customers WHERE seq <= ? GROUP BY state').all(maxSeq) as { state: string; n: number }[])
+    out[r.state] = r.n;
+  return out;
+}
+
+/** Pending customers in the window with no events to send at all: `plan` has not covered them yet. */
+export function unplannedPending(db: Db, maxSeq: number): number {
+  return db
+    .prepare(
+      `SELECT count(*) FROM customers c WHERE c.seq <= ? AND c.state = 'pending'
+         AND NOT EXISTS (SELECT 1 FROM events e WHERE e.customer_key = c.key AND e.status IN ('planned','in_flight','uncertain'))`,
+    )
+    .pluck()
+    .get(maxSeq) as number;
+}
+
+/** Points and credit sums per status group, for the summary. */
+export function amountsInScope(db: Db, scope: Scope): { donePoints: number; doneCreditsCents: number; openPoints: number; openCreditsCents: number } {
+  const r = db
+    .prepare(
+      `SELECT
+         coalesce(sum(CASE WHEN e.status = 'done' THEN e.points_amount END), 0) AS donePoints,
+         coalesce(sum(CASE WHEN e.status = 'done' THEN e.credits_cents END), 0) AS doneCreditsCents,
+         coalesce(sum(CASE WHEN e.status IN ('planned','in_flight','uncertain') THEN e.points_amount END), 0) AS openPoints,
+         coalesce(sum(CASE WHEN e.status IN ('planned','in_flight','uncertain') THEN e.credits_cents END), 0) AS openCreditsCents
+       FROM events e JOIN customers c ON c.key = e.customer_key
+       WHERE c.seq <= ? AND e.kind = 'points'${roleSql(scope)}`,
+    )
+    .get(scope.maxSeq) as { donePoints: number; doneCreditsCents: number; openPoints: number; openCreditsCents: number };
+  return r;
+}

@@ -1,0 +1,423 @@
+import type { Config } from '../config/schema.js';
+import type { Db } from '../db/open.js';
+import type { PlannedEvent } from '../domain.js';
+import { recordProblem } from '../ledger/customers.js';
+import { POSTED_OR_MAYBE, duplicateEvents, eventsOf, inFlightToUncertain, migratedSoFar, planRollbackEvents } from '../ledger/events.js';
+import type { EventRow } from '../ledger/types.js';
+import { eventKey } from '../mapper/keys.js';
+import { foldEvents, type LedgerEvent, type LifetimeModel } from '../mapper/migrated.js';
+import { planRollback } from '../mapper/rollback.js';
+import type { RivoApi } from '../rivo/api.js';
+import { LoadEngine, type EngineStats, type LoadProgress } from './engine.js';
+import { SUMMARY_LIST_MAX } from './loader.js';
+import { amountsInScope, countOpenEvents, openEvents, rejectedEvents, scopeCounts, type Scope } from './queries.js';
+
+/**
+ * Undoes what this migration posted, with the loader's guarantees: for every customer the migration wrote to,
+ * settle anything uncertain, plan one compensating `rollback` points event (−net points, −net credit; the mapper's
+ * `planRollback`, keyed by a rollback generation so a rollback after a re-migration gets new keys), restore the tier
+ * and birthday the customer had before when the migration changed them, and send it all exactly once.
+ * A second rollback finds nothing left to compensate and sends nothing.
+ */
+
+export interface RollbackOptions {
+  db: Db;
+  rivo: RivoApi;
+  config: Config;
+  migrationId: string;
+  /** Compute and return what would be sent; no request, no ledger change. */
+  dryRun?: boolean;
+  limitSeq?: number;
+  onProgress?: (p: LoadProgress) => void;
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+  maxAttempts?: number;
+  roundPause?: { baseDelayMs: number; maxDelayMs: number };
+  now?: () => Date;
+}
+
+export interface RollbackCustomerPlan {
+  customerKey: string;
+  rivoId: string;
+  points: number;
+  creditsCents: number;
+  restoreTier: string | null;
+  restoreDob: string | null;
+  notRestored: string[];
+  /** Lifetime the migration added that stays in Rivo (lifetime cannot be lowered under the modelled behaviour). */
+  lifetimeKept: number;
+}
+
+export interface RollbackPreview {
+  customers: number;
+  points: number;
+  creditsCents: number;
+  tiersToRestore: number;
+  birthdaysToRestore: number;
+  /** Customers whose writes have an unknown outcome: the real run reads them back first, so its numbers may differ. */
+  unsettledCustomers: number;
+  /** Customers with planned writes never sent: rollback leaves them alone. */
+  neverSentCustomers: number;
+  /** The first SUMMARY_LIST_MAX; the count is complete. */
+  notRestored: { customerKey: string; what: string }[];
+  notRestoredCount: number;
+  lifetimeKept: { customers: number; points: number };
+}
+
+export interface RollbackSummary {
+  migrationId: string;
+  dryRun: boolean;
+  /** `preview`: a dry run, nothing sent (exit 2: the user must confirm). */
+  outcome: 'done' | 'attention' | 'pending' | 'preview';
+  exitCode: 0 | 1 | 2 | 3;
+  aborted: boolean;
+  /** Customers this run planned something for (new compensating events or restorations). */
+  planned: { customers: number; points: number; creditsCents: number; tiers: number; birthdays: number };
+  /** Customers considered (anything posted by the migration); those unsettled were not planned. */
+  considered: number;
+  unsettled: string[];
+  /** Planned-but-never-sent migration events of these customers were cancelled. */
+  cancelledMigrationEvents: number;
+  /** Customers the migration never wrote to but whose writes are still planned: untouched by rollback, sent by a later load. */
+  neverSentCustomers: number;
+  rolledBack: { points: number; creditsCents: number };
+  events: { total: number; done: number; planned: number; uncertain: number; rejected: number };
+  /** The first SUMMARY_LIST_MAX; the count is complete. Also recorded as `rollback_not_restored` problems. */
+  notRestored: { customerKey: string; what: string }[];
+  notRestoredCount: number;
+  lifetime: { note: string; customers: number; points: number };
+  rejected: { customerKey: string; key: string; reason: string | null }[];
+  pending: { customerKey: string; key: string; status: string; lastError: string | null }[];
+  duplicates: number;
+  rounds: number;
+  requests: number;
+  preview?: RollbackPreview;
+}
+
+export const LIFETIME_NOTE =
+  'Lifetime earnings cannot be lowered under the modelled Rivo behaviour (a negative event lowers points only): ' +
+  'the lifetime the migration added stays in Rivo.';
+
+/** The `problems` kind of a tier or birthday rollback could not put back. */
+export const NOT_RESTORED_PROBLEM = 'rollback_not_restored';
+
+const RESTORE_NOTE = 'Restore the value held before the Yotpo migration';
+
+interface Candidate {
+  key: string;
+  seq: number;
+  rivo_tier_before: string | null;
+  rivo_dob_before: string | null;
+}
+
+/** Customers the migration posted (or may have posted) anything to, in read order, a chunk at a time. */
+function* postedCustomers(db: Db, maxSeq: number, chunk = 500): Generator<Candidate[]> {
+  const stmt = db.prepare(
+    `SELECT c.key, c.seq, c.rivo_tier_before, c.rivo_dob_before FROM customers c
+     WHERE c.seq > ? AND c.seq <= ? AND EXISTS (SELECT 1 FROM events e WHERE e.customer_key = c.key AND e.role != 'rollback'
+       AND e.status IN (${POSTED_OR_MAYBE.map((st) => `'${st}'`).join(',')}))
+     ORDER BY c.seq LIMIT ?`,
+  );
+  let after = 0;
+  for (;;) {
+    const rows = stmt.all(after, maxSeq, chunk) as Candidate[];
+    if (!rows.length) return;
+    yield rows;
+    after = rows[rows.length - 1]!.seq;
+  }
+}
+
+/** Customers with migration writes planned but nothing posted: rollback leaves them alone (a later load sends them). */
+function neverSentCustomers(db: Db, maxSeq: number): number {
+  return db
+    .prepare(
+      `SELECT count(*) FROM customers c WHERE c.seq <= ?
+         AND EXISTS (SELECT 1 FROM events e WHERE e.customer_key = c.key AND e.status = 'planned' AND e.role != 'rollback')
+         AND NOT EXISTS (SELECT 1 FROM events e WHERE e.customer_key = c.key AND e.status IN ('in_flight','uncertain','done'))`,
+    )
+    .pluck()
+    .get(maxSeq) as number;
+}
+
+const toLedgerEvent = (r: EventRow): LedgerEvent => ({
+  kind: r.kind,
+  role: r.role,
+  generation: r.generation,
+  pointsAmount: r.points_amount,
+  creditsCents: r.credits_cents,
+  value: r.value,
+});
+
+/**
+ * The value Rivo holds now as far as the ledger knows: the last tier (or dob) write that reached Rivo, in the order
+ * the writes were made (a restoration is always made after the write it undoes).
+ */
+function lastWritten(rows: EventRow[], kind: 'tier' | 'birthday', statuses: readonly string[]): { value: string | null; byMigration: boolean } | null {
+  const writes = rows
+    .filter((r) => r.kind === kind && statuses.includes(r.status))
+    .sort((a, b) => (a.done_at ?? a.updated_at).localeCompare(b.done_at ?? b.updated_at) || Number(a.role === 'rollback') - Number(b.role === 'rollback'));
+  if (!writes.some((r) => r.role !== 'rollback')) return null;
+  const last = writes[writes.length - 1]!;
+  return { value: last.value, byMigration: last.role !== 'rollback' };
+}
+
+/** What a rollback of one customer owes, from the ledger only (pure apart from reading `rows`). */
+function planCustomer(
+  row: { key: string; rivo_tier_before: string | null; rivo_dob_before: string | null },
+  rows: EventRow[],
+  statuses: readonly string[],
+  ctx: { config: Config; migrationId: string; now: string; model: LifetimeModel; generation: number },
+): { plan: RollbackCustomerPlan; events: PlannedEvent[] } {
+  const posted = rows.filter((r) => statuses.includes(r.status));
+  const migrated = foldEvents(posted.map(toLedgerEvent), ctx.model);
+  const rollback = planRollback({
+    migrated,
+    customerKey: row.key,
+    migrationName: ctx.config.migrationName,
+    migrationId: ctx.migrationId,
+    generation: ctx.generation,
+    now: ctx.now,
+    model: ctx.model,
+  });
+  const events = [...rollback.events];
+  const rollbackKey = eventKey({ migrationName: ctx.config.migrationName, migrationId: ctx.migrationId, customerKey: row.key, role: 'rollback', generation: ctx.generation });
+  const rivoId = posted[posted.length - 1]?.rivo_id ?? rows[0]?.rivo_id ?? '';
+  const notRestored: string[] = [];
+  const restore = (kind: 'tier' | 'birthday', before: string | null): string | null => {
+    const now = lastWritten(rows, kind, statuses);
+    if (!now || now.value === before) return null;
+    if (before === null) {
+      notRestored.push(`${kind}: the customer had none before the migration and Rivo's API cannot clear it (now ${now.value ?? 'none'})`);
+      return null;
+    }
+    // Restorations are ledger rows like any update; the key is the rollback's with a suffix, never written to a note.
+    const key = `${rollbackKey}:${kind}`;
+    events.push({
+      key,
+      kind,
+      role: 'rollback',
+      generation: ctx.generation,
+      pointsAmount: 0,
+      creditsCents: 0,
+      value: before,
+      appliedAt: null,
+      internalNote: `${RESTORE_NOTE} [${key}]`,
+      externalNote: null,
+    });
+    return before;
+  };
+  const restoreTier = restore('tier', row.rivo_tier_before);
+  const restoreDob = restore('birthday', row.rivo_dob_before);
+  const points = rollback.events.reduce((n, e) => n + e.pointsAmount, 0);
+  const credits = rollback.events.reduce((n, e) => n + e.creditsCents, 0);
+  const after = foldEvents(rollback.events.map((e) => ({ ...e })), ctx.model, migrated);
+  return {
+    plan: {
+      customerKey: row.key,
+      rivoId,
+      points,
+      creditsCents: credits,
+      restoreTier,
+      restoreDob,
+      notRestored,
+      lifetimeKept: ctx.model.negativeEventsLowerLifetime ? 0 : after.earned,
+    },
+    events,
+  };
+}
+
+export async function rollback(options: RollbackOptions): Promise<RollbackSummary> {
+  const { db, rivo, config } = options;
+  const maxSeq = options.limitSeq ?? Number.MAX_SAFE_INTEGER;
+  const now = (options.now ?? (() => new Date()))().toISOString();
+  const model: LifetimeModel = { negativeEventsLowerLifetime: config.mapping.negativeEventsLowerLifetime };
+  const scope: Scope = { maxSeq, roles: 'rollback', customerStates: 'any' };
+
+  if (options.dryRun) return dryRunSummary(db, options.migrationId, config, maxSeq, now, model, scope);
+
+  inFlightToUncertain(db);
+  const engine = new LoadEngine({
+    db,
+    rivo,
+    scope,
+    sendMode: config.rivo.sendMode,
+    batchSize: config.rivo.batchSize,
+    concurrency: config.rivo.concurrency,
+    settleDelayMs: config.rivo.settleDelayMs,
+    rps: config.rivo.rps,
+    maxAttempts: options.maxAttempts ?? Math.max(1, config.rivo.maxRetries),
+    roundPause: options.roundPause ?? { baseDelayMs: 500, maxDelayMs: 30_000 },
+    signal: options.signal,
+    onProgress: options.onProgress,
+    log: options.log,
+  });
+
+  const planned = { customers: 0, points: 0, creditsCents: 0, tiers: 0, birthdays: 0 };
+  const notRestored: { customerKey: string; what: string }[] = [];
+  let notRestoredCount = 0;
+  const unsettled: string[] = [];
+  let considered = 0;
+  let cancelled = 0;
+  let lifetimeCustomers = 0;
+  let lifetimePoints = 0;
+  const planOne = (c: Candidate) => {
+    const rows = eventsOf(db, c.key);
+    const generation = migratedSoFar(db, c.key).rollbacks;
+    const { plan, events } = planCustomer(c, rows, ['done'], { config, migrationId: options.migrationId, now, model, generation });
+    for (const what of plan.notRestored) {
+      notRestoredCount++;
+      if (notRestored.length < SUMMARY_LIST_MAX) notRestored.push({ customerKey: c.key, what });
+      // A problem the merchant must see (status, reports); once per customer and wording, however often rollback runs.
+      if (!db.prepare('SELECT 1 FROM problems WHERE customer_key = ? AND kind = ? AND detail = ?').get(c.key, NOT_RESTORED_PROBLEM, what))
+        recordProblem(db, { customerKey: c.key, kind: NOT_RESTORED_PROBLEM, detail: what });
+    }
+    if (plan.lifetimeKept > 0) {
+      lifetimeCustomers++;
+      lifetimePoints += plan.lifetimeKept;
+    }
+    const toCancel = rows.filter((r) => r.status === 'planned' && r.role !== 'rollback').length;
+    if (!events.length && toCancel === 0) return;
+    const { added, kept } = planRollbackEvents(db, c.key, plan.rivoId, events);
+    cancelled += toCancel;
+    for (const k of kept) options.log?.(`rollback event ${k.key} of customer ${c.key} is already ${k.status}; left as it is`);
+    if (added.length) {
+      planned.customers++;
+      planned.points += plan.points;
+      planned.creditsCents += plan.creditsCents;
+      if (plan.restoreTier !== null) planned.tiers++;
+      if (plan.restoreDob !== null) planned.birthdays++;
+    }
+  };
+
+  for (const chunk of postedCustomers(db, maxSeq)) {
+    if (options.signal?.aborted) break;
+    considered += chunk.length;
+    // 1. Nothing is compensated before it is known: settle every uncertain write of these customers by read-back.
+    const still = new Set(await engine.settleCustomers(chunk.map((c) => c.key)));
+    unsettled.push(...still);
+    // 2. Plan. One commit per chunk (each customer's planning is its own savepoint inside it): no await in between.
+    db.transaction(() => {
+      for (const c of chunk) if (!still.has(c.key)) planOne(c);
+    })();
+  }
+  if (unsettled.length) options.log?.(`${unsettled.length} customer(s) still have writes of unknown outcome: not rolled back in this run`);
+
+  // 3. Send with the loader's machinery: rollback events only.
+  const stats = await engine.run();
+  return summarize(db, scope, options.migrationId, stats, {
+    planned,
+    considered,
+    unsettled,
+    cancelled,
+    notRestored,
+    notRestoredCount,
+    lifetime: { customers: lifetimeCustomers, points: lifetimePoints },
+  });
+}
+
+function dryRunSummary(db: Db, migrationId: string, config: Config, maxSeq: number, now: string, model: LifetimeModel, scope: Scope): RollbackSummary {
+  let considered = 0;
+  const preview: RollbackPreview = {
+    customers: 0,
+    points: 0,
+    creditsCents: 0,
+    tiersToRestore: 0,
+    birthdaysToRestore: 0,
+    unsettledCustomers: 0,
+    neverSentCustomers: neverSentCustomers(db, maxSeq),
+    notRestored: [],
+    notRestoredCount: 0,
+    lifetimeKept: { customers: 0, points: 0 },
+  };
+  for (const chunk of postedCustomers(db, maxSeq)) for (const c of chunk) {
+    considered++;
+    const rows = eventsOf(db, c.key);
+    if (rows.some((r) => r.status === 'in_flight' || r.status === 'uncertain')) preview.unsettledCustomers++;
+    // Writes of unknown outcome are counted as landed: the preview shows the most the rollback could send.
+    const { plan, events } = planCustomer(c, rows, POSTED_OR_MAYBE, { config, migrationId, now, model, generation: migratedSoFar(db, c.key).rollbacks });
+    for (const what of plan.notRestored) {
+      preview.notRestoredCount++;
+      if (preview.notRestored.length < SUMMARY_LIST_MAX) preview.notRestored.push({ customerKey: c.key, what });
+    }
+    if (plan.lifetimeKept > 0) {
+      preview.lifetimeKept.customers++;
+      preview.lifetimeKept.points += plan.lifetimeKept;
+    }
+    if (!events.length) continue;
+    preview.customers++;
+    preview.points += plan.points;
+    preview.creditsCents += plan.creditsCents;
+    if (plan.restoreTier !== null) preview.tiersToRestore++;
+    if (plan.restoreDob !== null) preview.birthdaysToRestore++;
+  }
+  const counts = scopeCounts(db, scope);
+  const amounts = amountsInScope(db, scope);
+  return {
+    migrationId,
+    dryRun: true,
+    outcome: 'preview',
+    exitCode: 2,
+    aborted: false,
+    planned: { customers: preview.customers, points: preview.points, creditsCents: preview.creditsCents, tiers: preview.tiersToRestore, birthdays: preview.birthdaysToRestore },
+    considered,
+    unsettled: [],
+    cancelledMigrationEvents: 0,
+    neverSentCustomers: preview.neverSentCustomers,
+    rolledBack: { points: amounts.donePoints, creditsCents: amounts.doneCreditsCents },
+    events: { total: counts.eventsTotal, done: counts.eventsDone, planned: counts.eventsPlanned, uncertain: counts.eventsUncertain, rejected: counts.eventsRejected },
+    notRestored: preview.notRestored,
+    notRestoredCount: preview.notRestoredCount,
+    lifetime: { note: LIFETIME_NOTE, ...preview.lifetimeKept },
+    rejected: [],
+    pending: [],
+    duplicates: duplicateEvents(db).length,
+    rounds: 0,
+    requests: 0,
+    preview,
+  };
+}
+
+function summarize(
+  db: Db,
+  scope: Scope,
+  migrationId: string,
+  stats: EngineStats,
+  r: {
+    planned: RollbackSummary['planned'];
+    considered: number;
+    unsettled: string[];
+    cancelled: number;
+    notRestored: { customerKey: string; what: string }[];
+    notRestoredCount: number;
+    lifetime: { customers: number; points: number };
+  },
+): RollbackSummary {
+  const counts = scopeCounts(db, scope);
+  const amounts = amountsInScope(db, scope);
+  const open = countOpenEvents(db, scope);
+  const duplicates = duplicateEvents(db).length;
+  const outcome: RollbackSummary['outcome'] =
+    stats.aborted || open > 0 || r.unsettled.length > 0 ? 'pending' : counts.eventsRejected > 0 || duplicates > 0 ? 'attention' : 'done';
+  return {
+    migrationId,
+    dryRun: false,
+    outcome,
+    exitCode: outcome === 'pending' ? 1 : outcome === 'attention' ? 3 : 0,
+    aborted: stats.aborted,
+    planned: r.planned,
+    considered: r.considered,
+    unsettled: r.unsettled.slice(0, SUMMARY_LIST_MAX),
+    cancelledMigrationEvents: r.cancelled,
+    neverSentCustomers: neverSentCustomers(db, scope.maxSeq),
+    rolledBack: { points: amounts.donePoints, creditsCents: amounts.doneCreditsCents },
+    events: { total: counts.eventsTotal, done: counts.eventsDone, planned: counts.eventsPlanned, uncertain: counts.eventsUncertain, rejected: counts.eventsRejected },
+    notRestored: r.notRestored,
+    notRestoredCount: r.notRestoredCount,
+    lifetime: { note: LIFETIME_NOTE, ...r.lifetime },
+    rejected: rejectedEvents(db, scope, SUMMARY_LIST_MAX).map((e) => ({ customerKey: e.customer_key, key: e.key, reason: e.last_error })),
+    pending: openEvents(db, scope, SUMMARY_LIST_MAX).map((e) => ({ customerKey: e.customer_key, key: e.key, status: e.status, lastError: e.last_error })),
+    duplicates,
+    rounds: stats.rounds,
+    requests: stats.requests,
+  };
+}

@@ -1,0 +1,110 @@
+import type { CommandResult } from '../cli/context.js';
+import type { Session } from '../cli/session.js';
+import { ATTENTION_STATES } from '../domain.js';
+import { EXIT } from '../errors.js';
+import type { ExtractSummary } from '../extract/extractor.js';
+import { countByState, limitSeq } from '../ledger/customers.js';
+import type { LoadSummary } from '../load/loader.js';
+import { sleep } from '../http/retry.js';
+import { extractStage, loadStage, planReport, planStage, verifyStage } from './stages.js';
+
+/** A pass starts once this many customers wait to be planned, or sooner when the loader would otherwise idle. */
+const PASS_MIN_CUSTOMERS = 200;
+const IDLE_PASS_MS = 1500;
+const POLL_MS = 200;
+
+export interface MigrateOptions {
+  dryRun: boolean;
+}
+
+/**
+ * The main job. Extraction runs on; plan-and-load passes take whatever it has stored so far, so loading starts while
+ * Yotpo pages are still being read. Each stage is resumable on its own, so a re-run simply continues.
+ */
+export async function migrate(s: Session, options: MigrateOptions): Promise<CommandResult> {
+  if (options.dryRun) return dryRun(s);
+
+  // Customers held by an earlier run (unmatched, conflicts) are looked up again: Rivo may know them now.
+  await planStage(s, 'held', 'retry held');
+
+  let extractResult: ExtractSummary | undefined;
+  let extractError: unknown;
+  const extraction = extractStage(s).then(
+    (r) => (extractResult = r),
+    (err) => (extractError = err),
+  );
+  const extractionOver = () => extractResult !== undefined || extractError !== undefined;
+
+  let loadSummary: LoadSummary | undefined;
+  let waitingSince = Date.now();
+  for (;;) {
+    if (s.signal.aborted) break;
+    const waiting = customersToPlan(s);
+    const over = extractionOver();
+    if (waiting > 0 && (over || waiting >= PASS_MIN_CUSTOMERS || Date.now() - waitingSince >= IDLE_PASS_MS)) {
+      await planStage(s, 'changed');
+      loadSummary = await loadStage(s);
+      waitingSince = Date.now();
+      // A pass that began after extraction ended saw everything: anything still unplanned (events the loader could
+      // not settle) waits for the next run rather than spinning here.
+      if (over) break;
+      continue;
+    }
+    if (over) break;
+    if (waiting === 0) waitingSince = Date.now();
+    await sleep(POLL_MS);
+  }
+  await extraction;
+  if (extractError) throw extractError;
+  // Something may still be owed from an earlier run even when nothing new was read (a run killed mid-load).
+  if (!loadSummary || loadSummary.outcome === 'pending') loadSummary = await loadStage(s);
+
+  const report = await planReport(s);
+  if (s.signal.aborted || !extractResult?.done || loadSummary.outcome === 'pending') {
+    s.say(`Not finished: ${loadSummary.events.planned + loadSummary.events.uncertain} events still to send. Run \`yotpo-to-rivo migrate\` again to resume.`);
+    return { exitCode: EXIT.failed, summary: { extract: extractResult, load: loadSummary, totals: report.totals } };
+  }
+  const planErrors = s.db.prepare("SELECT count(*) FROM problems WHERE kind = 'plan_error'").pluck().get() as number;
+  if (planErrors) s.say(`warning: ${planErrors} customers could not be planned (a bug: please report it); they are held as invalid, see the report`);
+  const verified = await verifyStage(s);
+  const attention = attentionCount(s);
+  const exitCode = verified.summary.exitCode === 0 && attention === 0 ? EXIT.ok : EXIT.attention;
+  s.say(closingLine(s, exitCode, attention, [...report.files, ...verified.files]));
+  return {
+    exitCode,
+    summary: { extract: extractResult, load: loadSummary, verify: verified.summary, planErrors, totals: report.totals, files: [...new Set([...report.files, ...verified.files])] },
+  };
+}
+
+async function dryRun(s: Session): Promise<CommandResult> {
+  const extracted = await extractStage(s);
+  if (!extracted.done && s.signal.aborted) return { exitCode: EXIT.failed, summary: { extract: extracted } };
+  await planStage(s, 'all');
+  const report = await planReport(s);
+  const attention = attentionCount(s);
+  s.say(`Dry run: nothing was written to Rivo. Reconciliation report: ${report.files.join(', ')}`);
+  if (!report.totals.checks.customersAddUp || !report.totals.checks.pointsAddUp) s.say('warning: the totals do not add up; see plan.json "checks"');
+  return { exitCode: attention ? EXIT.attention : EXIT.ok, summary: { dryRun: true, extract: extracted, totals: report.totals, files: report.files } };
+}
+
+function customersToPlan(s: Session): number {
+  return s.db
+    .prepare("SELECT count(*) FROM customers WHERE state <> 'invalid' AND seq <= ? AND (planned_hash IS NULL OR planned_hash <> values_hash)")
+    .pluck()
+    .get(limitSeq(s.db, s.config.limit)) as number;
+}
+
+export function attentionCount(s: Session): number {
+  const max = limitSeq(s.db, s.config.limit);
+  const placeholders = ATTENTION_STATES.map(() => '?').join(',');
+  return s.db.prepare(`SELECT count(*) FROM customers WHERE seq <= ? AND state IN (${placeholders})`).pluck().get(max, ...ATTENTION_STATES) as number;
+}
+
+function closingLine(s: Session, exitCode: number, attention: number, files: string[]): string {
+  const states = countByState(s.db);
+  const parts = Object.entries(states)
+    .filter(([, n]) => n > 0)
+    .map(([state, n]) => `${n} ${state.replace(/_/g, ' ')}`);
+  const head = exitCode === EXIT.ok ? 'Migration complete and verified.' : `Migration finished; ${attention} customers need attention (see the report).`;
+  return `${head} ${parts.join(', ')}.\nReports: ${[...new Set(files)].join(', ')}`;
+}

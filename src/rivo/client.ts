@@ -1,0 +1,193 @@
+import type { Config, Secrets } from '../config/schema.js';
+import type { RivoCustomerSnapshot, RivoTier } from '../domain.js';
+import { ConfigError } from '../errors.js';
+import { HttpClient } from '../http/client.js';
+import { NotFoundError, type HttpError } from '../http/errors.js';
+import { RateGate } from '../http/limiter.js';
+import { DEFAULT_RETRY, type RetryPolicy } from '../http/retry.js';
+import type { OutgoingEvent, RivoApi, RivoEvent } from './api.js';
+import { listResources, parseCustomer, parseEvent, parseTier, requireResource, singleResource } from './parse.js';
+
+export interface RivoClientOptions {
+  baseUrl: string;
+  /** The raw merchant key: sent as `Authorization: <key>`; a `Bearer` prefix is answered 401 by Rivo. */
+  apiKey: string;
+  /** Request budget per second, shared by every request this client makes. */
+  rps: number;
+  /** Requests that may be open at once (the gate's limit; the loader's p-limit sits above it). */
+  concurrency?: number;
+  timeoutMs: number;
+  maxRetries: number;
+  singleEncoding?: 'form' | 'json';
+  batchEncoding?: 'form' | 'json';
+  /** Backoff of the safe retries; tests shorten it. */
+  retry?: Partial<Omit<RetryPolicy, 'maxRetries'>>;
+  /** A gate shared with other Rivo clients of the same store; by default the client makes its own. */
+  gate?: RateGate;
+  onRetry?: (err: HttpError, attempt: number, delayMs: number) => void;
+}
+
+export const RIVO_LIST_LIMIT = 250;
+export const RIVO_BATCH_MAX = 10;
+
+/**
+ * Rivo's merchant API over `HttpClient`. Describes endpoints only: auth, the rate gate, retries and error classes are
+ * the HTTP layer's. Writes are never retried when their outcome is uncertain; the loader settles them by reading back.
+ */
+export class RivoClient implements RivoApi {
+  private readonly http: HttpClient;
+  private readonly gate: RateGate;
+  private readonly ownsGate: boolean;
+  private requests = 0;
+  private readonly singleEncoding: 'form' | 'json';
+  private readonly batchEncoding: 'form' | 'json';
+
+  constructor(options: RivoClientOptions) {
+    if (!options.apiKey) throw new ConfigError('RIVO_API_KEY: not set');
+    const key = options.apiKey.trim();
+    this.ownsGate = !options.gate;
+    this.gate = options.gate ?? RateGate.perSecond(options.rps, options.concurrency ?? 4);
+    this.singleEncoding = options.singleEncoding ?? 'form';
+    this.batchEncoding = options.batchEncoding ?? 'json';
+    this.http = new HttpClient({
+      system: 'rivo',
+      baseUrl: options.baseUrl.replace(/\/+$/, ''),
+      headers: () => ({ Authorization: key }),
+      gate: this.gate,
+      retry: { ...DEFAULT_RETRY, ...options.retry, maxRetries: options.maxRetries },
+      timeoutMs: options.timeoutMs,
+      onRequest: () => {
+        this.requests++;
+      },
+      onRetry: options.onRetry,
+    });
+  }
+
+  get requestCount(): number {
+    return this.requests;
+  }
+
+  async getCustomer(identifier: string): Promise<RivoCustomerSnapshot | null> {
+    const path = `/customers/${encodeURIComponent(identifier)}`;
+    try {
+      const res = await this.http.request({ method: 'GET', path });
+      const attrs = singleResource(res.data);
+      return parseCustomer(requireResource(attrs, path), path);
+    } catch (err) {
+      if (err instanceof NotFoundError) return null;
+      throw err;
+    }
+  }
+
+  async *listCustomers(pageSize = RIVO_LIST_LIMIT): AsyncIterable<RivoCustomerSnapshot> {
+    const limit = Math.max(1, Math.min(RIVO_LIST_LIMIT, Math.floor(pageSize)));
+    let sinceId = '0';
+    for (;;) {
+      const res = await this.http.request({ method: 'GET', path: '/customers', query: { 'pagination[since_id]': sinceId, 'pagination[limit]': limit } });
+      const items = listResources(res.data, '/customers');
+      const customers = items.map((a) => parseCustomer(a, '/customers'));
+      yield* customers;
+      const links = (res.data as { links?: { next_since_id?: unknown } }).links;
+      const next = links?.next_since_id;
+      if (next === null || customers.length === 0) return;
+      if (next === undefined) {
+        // No cursor in the answer: a short page is the last one; otherwise carry on after the last id seen.
+        if (customers.length < limit) return;
+        sinceId = customers[customers.length - 1]!.id;
+      } else {
+        const nextId = String(next);
+        if (nextId === sinceId) return; // a server that repeats its cursor would otherwise loop forever
+        sinceId = nextId;
+      }
+    }
+  }
+
+  async listTiers(): Promise<RivoTier[]> {
+    const res = await this.http.request({ method: 'GET', path: '/vip_tiers' });
+    return listResources(res.data, '/vip_tiers').map((a) => parseTier(a, '/vip_tiers'));
+  }
+
+  async *listEvents(identifier: string): AsyncIterable<RivoEvent> {
+    const perPage = RIVO_LIST_LIMIT;
+    const seen = new Set<string>();
+    for (let page = 1; ; page++) {
+      const res = await this.http.request({
+        method: 'GET',
+        path: '/points_events',
+        query: { 'filters[customer_identifier]': identifier, 'pagination[page]': page, 'pagination[per_page]': perPage },
+      });
+      const events = listResources(res.data, '/points_events').map((a) => parseEvent(a, '/points_events'));
+      const fresh = events.filter((e) => !seen.has(e.id));
+      for (const e of fresh) seen.add(e.id);
+      yield* fresh;
+      // A short page is the last; a page of nothing new means the server ignores `page` (never loop on it).
+      if (events.length < perPage || fresh.length === 0) return;
+    }
+  }
+
+  async createEvent(event: OutgoingEvent): Promise<RivoEvent | null> {
+    const res = await this.http.request({ method: 'POST', path: '/points_events', body: event, encoding: this.singleEncoding });
+    const attrs = singleResource(res.data);
+    if (!attrs) return null;
+    try {
+      return parseEvent(attrs, '/points_events');
+    } catch {
+      // Rivo said 2xx: the event exists. An answer we cannot read does not make it less done.
+      return null;
+    }
+  }
+
+  async createEventsBatch(events: OutgoingEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    if (events.length > RIVO_BATCH_MAX) throw new Error(`a Rivo batch holds at most ${RIVO_BATCH_MAX} events, got ${events.length}`);
+    await this.http.request({
+      method: 'POST',
+      path: '/points_events/batch',
+      body: { points_events: events },
+      encoding: this.batchEncoding,
+      // Atomicity is undocumented: an error answer may have applied none, some or all of the batch.
+      writeMayApplyOnError: true,
+    });
+  }
+
+  /** `PUT /customers/{id}` with `{ dob }`; the date's format is the mapper's (one place). */
+  async setDob(identifier: string, dob: string): Promise<void> {
+    await this.http.request({ method: 'PUT', path: `/customers/${encodeURIComponent(identifier)}`, body: { dob }, encoding: 'json' });
+  }
+
+  /**
+   * [unconfirmed] Rivo's docs index lists a POST that updates a customer's VIP tier, but neither its path nor its body
+   * is documented. Modelled as `POST /customers/{id}/vip_tier` with `{ vip_tier_id }` (rivo-api.md); if a live store
+   * answers otherwise, this is the only function to change.
+   */
+  async setVipTier(identifier: string, tierId: string): Promise<void> {
+    const numeric = /^\d+$/.test(tierId) && Number.isSafeInteger(Number(tierId));
+    await this.http.request({
+      method: 'POST',
+      path: `/customers/${encodeURIComponent(identifier)}/vip_tier`,
+      body: { vip_tier_id: numeric ? Number(tierId) : tierId },
+      encoding: 'json',
+    });
+  }
+
+  /** Stops the gate this client made (a shared gate is its owner's to stop). */
+  async close(): Promise<void> {
+    if (this.ownsGate) await this.gate.stop();
+  }
+}
+
+/** The client a command uses: settings from config, the key from the environment only. */
+export function rivoClientFromConfig(config: Config, secrets: Secrets, extra: Partial<RivoClientOptions> = {}): RivoClient {
+  if (!secrets.rivoApiKey) throw new ConfigError('RIVO_API_KEY: not set (put it in the environment or in .env; it is never accepted as a flag)');
+  return new RivoClient({
+    baseUrl: config.rivo.baseUrl,
+    apiKey: secrets.rivoApiKey,
+    rps: config.rivo.rps,
+    concurrency: config.rivo.concurrency,
+    timeoutMs: config.rivo.timeoutMs,
+    maxRetries: config.rivo.maxRetries,
+    singleEncoding: config.rivo.singleEncoding,
+    batchEncoding: config.rivo.batchEncoding,
+    ...extra,
+  });
+}
