@@ -13,11 +13,14 @@ export interface ProgressOutput {
 
 const PLAIN_INTERVAL_MS = 5000;
 
+/** Where human output goes: stderr, or a stream a test reads. */
+export type TextOut = NodeJS.WritableStream & { isTTY?: boolean };
+
 /** Human progress on stderr: a bar with ETA on a terminal, a plain line every few seconds elsewhere, nothing when quiet. */
-export function createProgress(options: { quiet?: boolean; stream?: NodeJS.WriteStream } = {}): ProgressOutput {
+export function createProgress(options: { quiet?: boolean; stream?: TextOut } = {}): ProgressOutput {
   const stream = options.stream ?? process.stderr;
   if (options.quiet) return { stage: () => ({ update() {}, stop() {} }), line() {} };
-  if (stream.isTTY) return ttyProgress(stream);
+  if (stream.isTTY) return ttyProgress(stream as NodeJS.WriteStream);
   return plainProgress(stream);
 }
 
@@ -55,7 +58,7 @@ function ttyProgress(stream: NodeJS.WriteStream): ProgressOutput {
   };
 }
 
-function plainProgress(stream: NodeJS.WriteStream): ProgressOutput {
+function plainProgress(stream: TextOut): ProgressOutput {
   return {
     line: (text) => stream.write(`${text}\n`),
     stage(name) {

@@ -10,7 +10,7 @@ import { createLogger, type Logger } from '../log.js';
 import { rivoClientFromConfig, type RivoClient } from '../rivo/client.js';
 import { YotpoClient } from '../yotpo/client.js';
 import type { CommandResult, CommonArgs } from './context.js';
-import { createProgress, type ProgressOutput } from './progress.js';
+import { createProgress, type ProgressOutput, type TextOut } from './progress.js';
 
 export interface SessionOptions {
   command: string;
@@ -22,6 +22,8 @@ export interface SessionOptions {
   cwd?: string;
   /** Tests stop a run from outside. */
   signal?: AbortSignal;
+  /** Where human output goes (default: process.stderr). */
+  stderr?: TextOut;
 }
 
 /** Everything a writing command needs, opened once, closed once, in one place. */
@@ -47,7 +49,8 @@ export interface Session {
 export async function withSession(args: CommonArgs, options: SessionOptions, body: (s: Session) => Promise<CommandResult>): Promise<CommandResult> {
   const loaded: LoadedConfig = loadConfig({ flags: args, needsCredentials: options.talksTo, env: options.env, cwd: options.cwd });
   const { config, secrets } = loaded;
-  const say = (line: string) => process.stderr.write(`${line}\n`);
+  const stderr = options.stderr ?? process.stderr;
+  const say = (line: string) => stderr.write(`${line}\n`);
   for (const w of loaded.warnings) say(`warning: ${w}`);
 
   const db = openDb(config.db, { mustExist: options.db === 'existing' });
@@ -57,6 +60,7 @@ export async function withSession(args: CommonArgs, options: SessionOptions, bod
   const stop = interruptible(options.command);
   const onOuterAbort = () => stop.abort();
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  if (options.signal?.aborted) stop.abort(); // an abort that came before we listened
   let runId: number | undefined;
   const log = createLogger(config.out, options.command);
   const onRetry = (system: System) => (err: HttpError, attempt: number, delayMs: number) =>
@@ -71,7 +75,7 @@ export async function withSession(args: CommonArgs, options: SessionOptions, bod
       db,
       migrationId: readMigrationId(db),
       log,
-      progress: createProgress({ quiet: args.json && !process.stderr.isTTY }),
+      progress: createProgress({ quiet: args.json && !stderr.isTTY, stream: stderr }),
       signal: stop.signal,
       yotpo: () => (yotpo ??= YotpoClient.fromConfig(config, secrets, { onRetry: onRetry('yotpo') })),
       rivo: () => (rivo ??= rivoClientFromConfig(config, secrets, { onRetry: onRetry('rivo') })),

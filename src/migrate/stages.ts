@@ -1,9 +1,10 @@
 import type { Session } from '../cli/session.js';
+import { formatSeconds } from '../cli/progress.js';
 import { extract, type ExtractSummary } from '../extract/extractor.js';
 import { limitSeq } from '../ledger/customers.js';
 import { load, type LoadSummary } from '../load/loader.js';
 import { plan, type PlanScope, type PlanSummary } from '../plan/planner.js';
-import { writePlanReport, writeVerifyReport } from '../reports/index.js';
+import { writePlanReport, writeVerifyReport, type VerifyTotals } from '../reports/index.js';
 import { verify, type VerifySummary } from '../verify/verifier.js';
 
 /**
@@ -11,9 +12,13 @@ import { verify, type VerifySummary } from '../verify/verifier.js';
  * `migrate` compose these; none of them holds migration logic.
  */
 
+/** Invalid records and dropped values are named one by one up to this many; the rest are counted. */
+const SHOWN = 10;
+
 export async function extractStage(s: Session, options: { csvPath?: string } = {}): Promise<ExtractSummary> {
   const bar = s.progress.stage('extract');
-  let invalidShown = 0;
+  let invalid = 0;
+  let warnings = 0;
   const summary = await extract({
     db: s.db,
     config: s.config,
@@ -21,14 +26,24 @@ export async function extractStage(s: Session, options: { csvPath?: string } = {
     csvPath: options.csvPath,
     limit: s.config.limit,
     signal: s.signal,
-    onProgress: (p) =>
-      bar.update(p.passRecords, null, `${p.passPages}${p.totalPages ? `/${p.totalPages}` : ''} pages, ${Math.round(p.ratePerMin)} req/min${p.etaSeconds !== undefined ? `, ~${Math.round(p.etaSeconds)}s left at the budget` : ''}`),
-    onWarning: (w) => s.log.warn({ stage: 'extract' }, w),
+    onProgress: (p) => {
+      // Pages when the source says how many there are (the ETA then follows from the rate budget), records otherwise.
+      const rate = p.requests ? `, ${Math.round(p.ratePerMin)} req/min` : '';
+      const left = p.etaSeconds !== undefined ? `, ~${formatSeconds(p.etaSeconds)} left at the budget${p.totalEstimated ? ' (est.)' : ''}` : '';
+      if (p.totalPages !== undefined) bar.update(p.passPages, p.totalPages, `${p.passRecords} customers${rate}${left}`);
+      else bar.update(p.passRecords, null, `page ${p.passPages}${rate}`);
+    },
+    onWarning: (w) => {
+      s.log.warn({ stage: 'extract' }, w);
+      if (warnings++ < SHOWN) s.progress.line(`warning: ${w}`);
+    },
     onInvalid: (r) => {
       s.log.warn({ stage: 'extract', customer: r.key }, r.invalidReason ?? 'invalid');
-      if (invalidShown++ < 5) s.progress.line(`invalid Yotpo record: ${r.invalidReason}`);
+      if (invalid++ < SHOWN) s.progress.line(`invalid: ${r.invalidReason}`);
     },
   });
+  if (warnings > SHOWN) s.progress.line(`… and ${warnings - SHOWN} more warnings (values dropped from otherwise valid records; raw records are kept)`);
+  if (invalid > SHOWN) s.progress.line(`… and ${invalid - SHOWN} more invalid records (all of them are in plan.csv and the log)`);
   bar.stop(
     `${summary.records} records read (${summary.added} new, ${summary.changed} changed, ${summary.invalid} invalid) in ${summary.pages} pages, ${summary.requests} requests${summary.done ? '' : ' — not finished: run again to resume'}`,
   );
@@ -83,20 +98,21 @@ export async function loadStage(s: Session): Promise<LoadSummary> {
   return summary;
 }
 
-export async function verifyStage(s: Session): Promise<{ summary: VerifySummary; files: string[] }> {
+export async function verifyStage(s: Session): Promise<{ summary: VerifySummary; files: string[]; totals: VerifyTotals }> {
   const bar = s.progress.stage('verify');
+  const what = { list: 'Rivo customers listed', customers: 'customers compared', events: 'ledgers read back' } as const;
   const summary = await verify({
     db: s.db,
     rivo: s.rivo(),
     config: s.config,
     limitSeq: limitSeq(s.db, s.config.limit),
-    onProgress: (p) => bar.update(p.done, p.total, p.phase),
+    onProgress: (p) => bar.update(p.done, p.total, what[p.phase]),
   });
-  const { files } = await writeVerifyReport({ db: s.db, outDir: s.config.out, redact: s.config.redact, migrationId: s.migrationId });
+  const { files, totals } = await writeVerifyReport({ db: s.db, outDir: s.config.out, redact: s.config.redact, migrationId: s.migrationId, now: new Date(summary.checkedAt) });
   bar.stop(`${summary.outcomes.match} match, ${summary.outcomes.mismatch} mismatch, ${summary.outcomes.missing} missing, ${summary.duplicates} duplicates`);
   if (summary.lifetimeHint) s.progress.line(`verify: ${summary.lifetimeHint}`);
   s.log.info({ stage: 'verify', summary }, 'verify finished');
-  return { summary, files };
+  return { summary, files, totals };
 }
 
 export async function planReport(s: Session) {

@@ -1,65 +1,20 @@
-import { loadConfig } from '../../config/load.js';
-import { acquireLock } from '../../db/lock.js';
-import { openDb } from '../../db/open.js';
 import { EXIT } from '../../errors.js';
-import { limitSeq } from '../../ledger/customers.js';
-import { finishRun, startRun } from '../../ledger/runs.js';
-import { writeVerifyReport } from '../../reports/index.js';
-import { rivoClientFromConfig } from '../../rivo/client.js';
-import { verify, type VerifyProgress, type VerifySummary } from '../../verify/verifier.js';
+import { verifyStage } from '../../migrate/stages.js';
+import type { VerifySummary } from '../../verify/verifier.js';
 import type { CommandRun } from '../context.js';
+import { withSession } from '../session.js';
 
 /**
  * `verify`: reads Rivo back, compares every customer with what the migration should have produced, checks the
  * ledger's events on a sample, writes verify.csv / verify.json / report.html. Reads only from Rivo.
  * Exit 0: every checked customer matches and no event is duplicated; 3: some customers need attention.
  */
-export const run: CommandRun = async (args) => {
-  const { config, secrets, warnings } = loadConfig({ flags: args, needsCredentials: ['rivo'] });
-  for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
-  const db = openDb(config.db, { mustExist: true });
-  try {
-    const release = acquireLock(db, 'verify');
-    const runId = startRun(db, 'verify');
-    const rivo = rivoClientFromConfig(config, secrets);
-    try {
-      const summary = await verify({
-        db,
-        rivo,
-        config,
-        limitSeq: limitSeq(db, config.limit),
-        onProgress: progressPrinter(),
-      });
-      const report = await writeVerifyReport({ db, outDir: config.out, redact: config.redact, now: new Date(summary.checkedAt) });
-      finishRun(db, runId, summary.exitCode === 0 ? 'ok' : 'attention', null, { yotpo: 0, rivo: summary.requests });
-      process.stderr.write(formatVerify(summary, report.files));
-      return { exitCode: summary.exitCode === 0 ? EXIT.ok : EXIT.attention, summary: { ...summary, files: report.files, totals: report.totals } };
-    } catch (err) {
-      finishRun(db, runId, 'failed', err instanceof Error ? err.message : String(err), { yotpo: 0, rivo: rivo.requestCount });
-      throw err;
-    } finally {
-      await rivo.close();
-      release();
-    }
-  } finally {
-    db.close();
-  }
-};
-
-/** Plain progress lines on stderr, at most one every two seconds per phase, and the last one of each phase. */
-function progressPrinter(): (p: VerifyProgress) => void {
-  let last = 0;
-  let phase = '';
-  return (p) => {
-    const t = Date.now();
-    const final = p.total !== null && p.done >= p.total;
-    if (p.phase === phase && !final && t - last < 2000) return;
-    last = t;
-    phase = p.phase;
-    const what = { list: 'Rivo customers listed', customers: 'customers verified', events: 'customers whose events were read back' }[p.phase];
-    process.stderr.write(`verify: ${p.done.toLocaleString('en-US')}${p.total !== null ? ` of ${p.total.toLocaleString('en-US')}` : ''} ${what}\n`);
-  };
-}
+export const run: CommandRun = (args) =>
+  withSession(args, { command: 'verify', talksTo: ['rivo'], db: 'existing' }, async (s) => {
+    const { summary, files, totals } = await verifyStage(s);
+    s.say(formatVerify(summary, files));
+    return { exitCode: summary.exitCode === 0 ? EXIT.ok : EXIT.attention, summary: { ...summary, files, totals } };
+  });
 
 export function formatVerify(s: VerifySummary, files: string[]): string {
   const o = s.outcomes;
