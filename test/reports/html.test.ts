@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { hasChromium, PNG_SIGNATURE, screenshot } from '../support/chromium.js';
 import type { Db } from '../../src/db/open.js';
 import { openDb } from '../../src/db/open.js';
 import { recordExtractedPage, setCustomerState } from '../../src/ledger/customers.js';
@@ -100,32 +100,10 @@ describe('report.html', () => {
     expect(html).toMatch(/class="card bad"><h3>Points/);
   });
 
-  const chromium = '/usr/bin/chromium';
-  it.skipIf(!existsSync(chromium))('renders in headless chromium', async () => {
+  it.skipIf(!hasChromium)('renders in headless chromium', async () => {
     const { dir } = await fixtureHtml();
-    const png = join(dir, 'report.png');
-    const profile = tmp('y2r-chromium-');
-    const res = spawnSync(
-      chromium,
-      [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        `--user-data-dir=${profile}`,
-        `--screenshot=${png}`,
-        '--window-size=1200,2000',
-        `file://${join(dir, 'report.html')}`,
-      ],
-      { timeout: 60_000, encoding: 'utf8' },
-    );
-    expect(res.error).toBeUndefined();
-    expect(existsSync(png)).toBe(true);
-    const buf = readFileSync(png);
+    const buf = screenshot(join(dir, 'report.html'), join(dir, 'report.png'), '1200,2000');
     expect(buf.length).toBeGreaterThan(1000);
-    expect(buf.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    expect(buf.subarray(0, 8)).toEqual(PNG_SIGNATURE);
   });
 });
