@@ -98,6 +98,8 @@ export async function run(argv: string[]): Promise<number> {
   const parser = globalOptions(
     yargs(argv)
       .scriptName('yotpo-to-rivo')
+      // `--db a --db b` means b, as in most tools, not an array that no setting accepts.
+      .parserConfiguration({ 'duplicate-arguments-array': false })
       .usage('$0 <command> [options]\n\nMove loyalty points from Yotpo to Rivo, exactly once, with proof.')
       .strict()
       .demandCommand(1, 'Name a command; `yotpo-to-rivo --help` lists them.')
@@ -126,7 +128,7 @@ export async function run(argv: string[]): Promise<number> {
 
   await parser.parseAsync();
   if (usageError) {
-    console.error(`${usageError}\nRun \`yotpo-to-rivo --help\` for the commands and options.`);
+    process.stderr.write(`${usageError}\nRun \`yotpo-to-rivo --help\` for the commands and options.\n`);
     return EXIT.usage;
   }
   if (!chosen || !args) return EXIT.ok; // --help or --version was printed
@@ -161,8 +163,8 @@ function reportFailure(err: unknown, command: string, json: boolean): number {
   // Unknown errors may be a library's error object, which can carry request headers: print the message only.
   const message = err instanceof Error ? err.message : String(err);
   const hint = exitCode === EXIT.failed ? '\nThe migration DB is intact: run the same command again to resume.' : '';
-  console.error(`yotpo-to-rivo ${command}: ${message}${hint}`);
-  if (!known && process.env.YOTPO_TO_RIVO_DEBUG && err instanceof Error) console.error(err.stack?.split('\n').slice(1).join('\n'));
+  process.stderr.write(`yotpo-to-rivo ${command}: ${message}${hint}\n`);
+  if (!known && process.env.YOTPO_TO_RIVO_DEBUG && err instanceof Error) process.stderr.write(`${err.stack?.split('\n').slice(1).join('\n')}\n`);
   if (json) process.stdout.write(`${JSON.stringify({ command, exitCode, error: message })}\n`);
   return exitCode;
 }

@@ -1,0 +1,119 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { run } from '../../src/cli/main.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+
+/**
+ * The stages one at a time through the real CLI boundary (`run(argv)` is what the bin calls), against the sandbox:
+ * extract → plan → load → verify, then `retry` once Rivo learns a customer it did not know, and `check`.
+ */
+
+let sb: Sandbox;
+let dir: string;
+let common: string[];
+
+beforeEach(async () => {
+  sb = await startSandbox({ customers: 60, seed: 21, awkward: 0 });
+  dir = mkdtempSync(join(tmpdir(), 'y2r-stages-'));
+  writeFileSync(join(dir, 'fast.json'), JSON.stringify({ rivo: { settleDelayMs: 20, timeoutMs: 3000 }, yotpo: { timeoutMs: 3000 } }));
+  vi.stubEnv('YOTPO_GUID', sb.credentials.yotpoGuid);
+  vi.stubEnv('YOTPO_API_KEY', sb.credentials.yotpoApiKey);
+  vi.stubEnv('RIVO_API_KEY', sb.credentials.rivoApiKey);
+  common = [
+    '--config', join(dir, 'fast.json'),
+    '--db', join(dir, 'm.sqlite'),
+    '--out', join(dir, 'out'),
+    '--yotpo-base-url', sb.yotpoUrl,
+    '--rivo-base-url', sb.rivoUrl,
+    '--yotpo-rpm', '6000',
+    '--rivo-rps', '200',
+  ];
+  vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+});
+
+afterEach(async () => {
+  vi.restoreAllMocks();
+  vi.unstubAllEnvs();
+  await sb.close();
+});
+
+const states = () => {
+  const db = new Database(join(dir, 'm.sqlite'), { readonly: true });
+  try {
+    return Object.fromEntries((db.prepare('SELECT state, count(*) AS n FROM customers GROUP BY state').all() as { state: string; n: number }[]).map((r) => [r.state, r.n]));
+  } finally {
+    db.close();
+  }
+};
+
+describe('the stages one at a time', () => {
+  it('extract, plan (no writes), load, verify: every customer ends exactly where the rules say', async () => {
+    const before = new Map(sb.rivo.customers().map((c) => [String(c.id), c.points_tally]));
+    expect(await run(['extract', ...common])).toBe(0);
+    expect(states()).toEqual({ pending: 60 });
+
+    const writesBefore = sb.stats().rivo.writes;
+    expect(await run(['plan', ...common])).toBe(0);
+    expect(sb.stats().rivo.writes).toBe(writesBefore); // planning reads Rivo only
+    expect(states().pending).toBe(60);
+
+    expect(await run(['load', ...common])).toBe(0);
+    expect(states()).toEqual({ migrated: 60 });
+    for (const y of sb.shop.yotpoCustomers) {
+      const id = String(y.third_party_id);
+      expect(sb.rivo.customer(id)?.points_tally, id).toBe((before.get(id) ?? 0) + Number(y.points_balance));
+    }
+    expect(sb.stats().rivo.emailsSent).toBe(0);
+
+    expect(await run(['verify', ...common])).toBe(0);
+    // A second load owes nothing and sends nothing.
+    const writes = sb.stats().rivo.writes;
+    expect(await run(['load', ...common])).toBe(0);
+    expect(sb.stats().rivo.writes).toBe(writes);
+  });
+
+  it('retry: a customer Rivo did not know is migrated once Rivo knows it', async () => {
+    const victim = sb.shop.yotpoCustomers[3]!;
+    const original = sb.rivo.customer(String(victim.third_party_id))!;
+    sb.rivo.removeCustomer(original.id as never);
+    expect(await run(['migrate', ...common])).toBe(3); // one customer needs attention
+    expect(states()).toMatchObject({ unmatched: 1, migrated: 59 });
+
+    sb.rivo.addCustomer({ id: original.id as never, email: original.email as string, points_tally: 7 });
+    expect(await run(['retry', ...common])).toBe(0);
+    expect(states()).toEqual({ migrated: 60 });
+    expect(sb.rivo.customer(String(original.id))?.points_tally).toBe(7 + Number(victim.points_balance));
+  });
+
+  it('check: exit 0 when both APIs answer, exit 2 with a wrong key, without printing it', async () => {
+    expect(await run(['check', ...common])).toBe(0);
+    vi.stubEnv('RIVO_API_KEY', 'wrong-key-d41d8cd9');
+    const out: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => (out.push(String(s)), true));
+    expect(await run(['check', ...common])).toBe(2);
+    expect(out.join('')).toMatch(/rivo: FAILED/);
+    expect(out.join('')).not.toMatch(/d41d8cd9/);
+  });
+
+  it('commands that need an existing DB refuse to start a new one (exit 2)', async () => {
+    const out: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => (out.push(String(s)), true));
+    const withoutDb = common.filter((a, i) => a !== '--db' && common[i - 1] !== '--db');
+    for (const cmd of ['plan', 'load', 'verify', 'retry', 'status']) {
+      out.length = 0;
+      expect(await run([cmd, ...withoutDb, '--db', join(dir, `none-${cmd}.sqlite`)]), cmd).toBe(2);
+      expect(out.join(''), cmd).toMatch(/No migration DB/);
+    }
+  });
+
+  it('a flag given twice takes its last value', async () => {
+    expect(await run(['extract', ...common, '--db', join(dir, 'second.sqlite')])).toBe(0);
+    expect(states).toBeDefined();
+    const db = new Database(join(dir, 'second.sqlite'), { readonly: true });
+    expect(db.prepare('SELECT count(*) FROM customers').pluck().get()).toBe(60);
+    db.close();
+  });
+});
