@@ -1,4 +1,5 @@
 import type { PlannedEvent } from '../domain.js';
+import type { LedgerEvent } from '../mapper/migrated.js';
 import type { Db } from '../db/open.js';
 import { setCustomerState } from './customers.js';
 import type { EventRow } from './types.js';
@@ -10,31 +11,40 @@ export const POSTED_OR_MAYBE = ['in_flight', 'uncertain', 'done'] as const;
 
 export class UnsettledEventsError extends Error {}
 
+/** Events that may or may not be in Rivo: they must be settled by read-back before anything is planned over them. */
+export function unsettledCount(db: Db, customerKey: string): number {
+  return db.prepare("SELECT count(*) FROM events WHERE customer_key = ? AND status IN ('in_flight','uncertain')").pluck().get(customerKey) as number;
+}
+
+/** Adds a planned event, or plans again a key that was cancelled (or is still planned); never touches a sent one. */
+function upsertPlanned(db: Db, customerKey: string, rivoId: string, e: PlannedEvent, at: string): void {
+  db.prepare(
+    `INSERT INTO events (key, customer_key, rivo_id, kind, role, generation, points_amount, credits_cents, value, applied_at,
+       internal_note, external_note, status, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?)
+     ON CONFLICT(key) DO UPDATE SET status = 'planned', rivo_id = excluded.rivo_id, points_amount = excluded.points_amount,
+       credits_cents = excluded.credits_cents, value = excluded.value, applied_at = excluded.applied_at,
+       internal_note = excluded.internal_note, external_note = excluded.external_note, updated_at = excluded.updated_at
+     WHERE events.status IN ('cancelled','planned')`,
+  ).run(e.key, customerKey, rivoId, e.kind, e.role, e.generation, e.pointsAmount, e.creditsCents, e.value, e.appliedAt, e.internalNote, e.externalNote, at, at);
+}
+
 /**
  * Replaces a customer's not-yet-sent events with a new plan. Events that may already be in Rivo (in flight or
  * uncertain) must be settled first: planning over them could count a write twice or not at all.
  */
 export function replacePlan(db: Db, customerKey: string, rivoId: string, events: PlannedEvent[], valuesHash: string, notes: string[]): void {
   db.transaction(() => {
-    const unsettled = db.prepare("SELECT count(*) FROM events WHERE customer_key = ? AND status IN ('in_flight','uncertain')").pluck().get(customerKey) as number;
+    const unsettled = unsettledCount(db, customerKey);
     if (unsettled > 0) throw new UnsettledEventsError(`customer ${customerKey} has ${unsettled} unsettled events; settle them before re-planning`);
     const at = now();
     db.prepare("UPDATE events SET status = 'cancelled', updated_at = ? WHERE customer_key = ? AND status = 'planned'").run(at, customerKey);
-    const insert = db.prepare(
-      `INSERT INTO events (key, customer_key, rivo_id, kind, role, generation, points_amount, credits_cents, value, applied_at,
-         internal_note, external_note, status, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?)
-       ON CONFLICT(key) DO UPDATE SET status = 'planned', rivo_id = excluded.rivo_id, points_amount = excluded.points_amount,
-         credits_cents = excluded.credits_cents, value = excluded.value, applied_at = excluded.applied_at,
-         internal_note = excluded.internal_note, external_note = excluded.external_note, updated_at = excluded.updated_at
-       WHERE events.status = 'cancelled'`,
-    );
     for (const e of events) {
       const existing = db.prepare('SELECT status FROM events WHERE key = ?').pluck().get(e.key) as string | undefined;
       // A key already done or rejected means the mapper was given a stale "migrated so far": refuse loudly.
       if (existing && existing !== 'cancelled' && existing !== 'planned')
         throw new Error(`event ${e.key} is already ${existing}; the plan was computed from a stale ledger`);
-      insert.run(e.key, customerKey, rivoId, e.kind, e.role, e.generation, e.pointsAmount, e.creditsCents, e.value, e.appliedAt, e.internalNote, e.externalNote, at, at);
+      upsertPlanned(db, customerKey, rivoId, e, at);
     }
     db.prepare('UPDATE customers SET planned_hash = ?, plan_notes = ? WHERE key = ?').run(valuesHash, notes.length ? JSON.stringify(notes) : null, customerKey);
     refreshCustomerState(db, customerKey);
@@ -133,29 +143,24 @@ export function refreshCustomerState(db: Db, customerKey: string): void {
   else setCustomerState(db, customerKey, 'nothing_to_migrate', 'nothing owed');
 }
 
-/** What the ledger says this customer already has in Rivo (done or possibly done), the mapper's "migrated so far". */
-export function migratedSoFar(db: Db, customerKey: string) {
-  const rows = db
-    .prepare(`SELECT kind, role, generation, points_amount, credits_cents, value FROM events WHERE customer_key = ? AND status IN ('in_flight','uncertain','done') ORDER BY generation, created_at`)
-    .all(customerKey) as Pick<EventRow, 'kind' | 'role' | 'generation' | 'points_amount' | 'credits_cents' | 'value'>[];
-  let earned = 0;
-  let net = 0;
-  let creditsCents = 0;
-  let tierSet: string | null = null;
-  let dobSet: string | null = null;
-  let generations = -1;
-  let rollbacks = 0;
-  for (const r of rows) {
-    if (r.role === 'rollback') rollbacks = Math.max(rollbacks, r.generation + 1);
-    else generations = Math.max(generations, r.generation);
-    if (r.kind === 'points') {
-      net += r.points_amount;
-      creditsCents += r.credits_cents;
-      if (r.points_amount > 0) earned += r.points_amount;
-    } else if (r.kind === 'tier') tierSet = r.value;
-    else if (r.kind === 'birthday') dobSet = r.value;
-  }
-  return { earned, net, creditsCents, tierSet, dobSet, generations, rollbacks };
+/** A ledger row as the mapper folds it into "migrated so far" (see `foldEvents`). */
+export function toLedgerEvent(r: EventRow): LedgerEvent {
+  return { kind: r.kind, role: r.role, generation: r.generation, pointsAmount: r.points_amount, creditsCents: r.credits_cents, value: r.value };
+}
+
+/** The events that are, or may be, in Rivo for this customer: what every new plan is a delta against. */
+export function postedEvents(db: Db, customerKey: string): LedgerEvent[] {
+  return (
+    db
+      .prepare(`SELECT * FROM events WHERE customer_key = ? AND status IN ('in_flight','uncertain','done') ORDER BY generation, created_at, key`)
+      .all(customerKey) as EventRow[]
+  ).map(toLedgerEvent);
+}
+
+/** The generation the next rollback of this customer carries (0, then 1 after a re-migration, …). */
+export function nextRollbackGeneration(db: Db, customerKey: string): number {
+  const g = db.prepare("SELECT max(generation) FROM events WHERE customer_key = ? AND role = 'rollback' AND status IN ('in_flight','uncertain','done')").pluck().get(customerKey) as number | null;
+  return g === null ? 0 : g + 1;
 }
 
 export function eventsOf(db: Db, customerKey: string): EventRow[] {
@@ -218,22 +223,13 @@ export function duplicateEvents(db: Db): Pick<EventRow, 'key' | 'customer_key' |
  */
 export function planRollbackEvents(db: Db, customerKey: string, rivoId: string, events: PlannedEvent[]): { added: string[]; kept: { key: string; status: string }[] } {
   return db.transaction(() => {
-    const unsettled = db.prepare("SELECT count(*) FROM events WHERE customer_key = ? AND status IN ('in_flight','uncertain')").pluck().get(customerKey) as number;
+    const unsettled = unsettledCount(db, customerKey);
     if (unsettled > 0) throw new UnsettledEventsError(`customer ${customerKey} has ${unsettled} unsettled events; settle them before planning a rollback`);
     const at = now();
     const keys = new Set(events.map((e) => e.key));
     const cancel = db.prepare("UPDATE events SET status = 'cancelled', updated_at = ? WHERE key = ? AND status = 'planned'");
     for (const k of db.prepare("SELECT key FROM events WHERE customer_key = ? AND status = 'planned'").pluck().all(customerKey) as string[])
       if (!keys.has(k)) cancel.run(at, k);
-    const insert = db.prepare(
-      `INSERT INTO events (key, customer_key, rivo_id, kind, role, generation, points_amount, credits_cents, value, applied_at,
-         internal_note, external_note, status, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?)
-       ON CONFLICT(key) DO UPDATE SET status = 'planned', rivo_id = excluded.rivo_id, points_amount = excluded.points_amount,
-         credits_cents = excluded.credits_cents, value = excluded.value, applied_at = excluded.applied_at,
-         internal_note = excluded.internal_note, external_note = excluded.external_note, updated_at = excluded.updated_at
-       WHERE events.status IN ('cancelled','planned')`,
-    );
     const added: string[] = [];
     const kept: { key: string; status: string }[] = [];
     for (const e of events) {
@@ -242,7 +238,7 @@ export function planRollbackEvents(db: Db, customerKey: string, rivoId: string, 
         kept.push({ key: e.key, status: existing });
         continue;
       }
-      insert.run(e.key, customerKey, rivoId, e.kind, e.role, e.generation, e.pointsAmount, e.creditsCents, e.value, e.appliedAt, e.internalNote, e.externalNote, at, at);
+      upsertPlanned(db, customerKey, rivoId, e, at);
       added.push(e.key);
     }
     refreshCustomerState(db, customerKey);

@@ -1,6 +1,7 @@
 import type { CustomerState } from '../domain.js';
 import type { Db } from '../db/open.js';
 import { hasPostedEvents, setCustomerState } from './customers.js';
+import { unsettledCount } from './events.js';
 
 /**
  * Holds a customer out of the migration (unmatched, conflict, skipped): their not-yet-sent events are cancelled
@@ -22,5 +23,5 @@ export function holdCustomer(db: Db, key: string, state: Extract<CustomerState, 
 }
 
 export function hasUnsettledEvents(db: Db, key: string): boolean {
-  return !!db.prepare("SELECT 1 FROM events WHERE customer_key = ? AND status IN ('in_flight','uncertain') LIMIT 1").get(key);
+  return unsettledCount(db, key) > 0;
 }

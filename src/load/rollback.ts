@@ -1,11 +1,11 @@
 import type { Config } from '../config/schema.js';
-import type { Db } from '../db/open.js';
+import { getMeta, setMeta, type Db } from '../db/open.js';
 import type { PlannedEvent } from '../domain.js';
 import { recordProblem } from '../ledger/customers.js';
-import { POSTED_OR_MAYBE, duplicateEvents, eventsOf, inFlightToUncertain, migratedSoFar, planRollbackEvents } from '../ledger/events.js';
+import { POSTED_OR_MAYBE, duplicateEvents, eventsOf, inFlightToUncertain, nextRollbackGeneration, planRollbackEvents, toLedgerEvent } from '../ledger/events.js';
 import type { EventRow } from '../ledger/types.js';
 import { eventKey } from '../mapper/keys.js';
-import { foldEvents, type LedgerEvent, type LifetimeModel } from '../mapper/migrated.js';
+import { foldEvents, type LifetimeModel } from '../mapper/migrated.js';
 import { planRollback } from '../mapper/rollback.js';
 import type { RivoApi } from '../rivo/api.js';
 import { LoadEngine, type EngineStats, type LoadProgress } from './engine.js';
@@ -139,15 +139,6 @@ function neverSentCustomers(db: Db, maxSeq: number): number {
     .get(maxSeq) as number;
 }
 
-const toLedgerEvent = (r: EventRow): LedgerEvent => ({
-  kind: r.kind,
-  role: r.role,
-  generation: r.generation,
-  pointsAmount: r.points_amount,
-  creditsCents: r.credits_cents,
-  value: r.value,
-});
-
 /**
  * The value Rivo holds now as far as the ledger knows: the last tier (or dob) write that reached Rivo, in the order
  * the writes were made (a restoration is always made after the write it undoes).
@@ -235,6 +226,10 @@ export async function rollback(options: RollbackOptions): Promise<RollbackSummar
 
   if (options.dryRun) return dryRunSummary(db, options.migrationId, config, maxSeq, now, model, scope);
 
+  // From here on this migration is being undone: the planner refuses to plan it again (that would send the points a
+  // second time, or re-send only the customers whose Yotpo values changed). Set before anything is sent, so a
+  // rollback that is interrupted blocks a re-migration too.
+  if (!getMeta(db, 'rolled_back_at')) setMeta(db, 'rolled_back_at', now);
   inFlightToUncertain(db);
   const engine = new LoadEngine({
     db,
@@ -262,7 +257,7 @@ export async function rollback(options: RollbackOptions): Promise<RollbackSummar
   let lifetimePoints = 0;
   const planOne = (c: Candidate) => {
     const rows = eventsOf(db, c.key);
-    const generation = migratedSoFar(db, c.key).rollbacks;
+    const generation = nextRollbackGeneration(db, c.key);
     const { plan, events } = planCustomer(c, rows, ['done'], { config, migrationId: options.migrationId, now, model, generation });
     for (const what of plan.notRestored) {
       notRestoredCount++;
@@ -334,7 +329,7 @@ function dryRunSummary(db: Db, migrationId: string, config: Config, maxSeq: numb
     const rows = eventsOf(db, c.key);
     if (rows.some((r) => r.status === 'in_flight' || r.status === 'uncertain')) preview.unsettledCustomers++;
     // Writes of unknown outcome are counted as landed: the preview shows the most the rollback could send.
-    const { plan, events } = planCustomer(c, rows, POSTED_OR_MAYBE, { config, migrationId, now, model, generation: migratedSoFar(db, c.key).rollbacks });
+    const { plan, events } = planCustomer(c, rows, POSTED_OR_MAYBE, { config, migrationId, now, model, generation: nextRollbackGeneration(db, c.key) });
     for (const what of plan.notRestored) {
       preview.notRestoredCount++;
       if (preview.notRestored.length < SUMMARY_LIST_MAX) preview.notRestored.push({ customerKey: c.key, what });

@@ -3,7 +3,7 @@ import type { Db } from '../db/open.js';
 import { getMeta } from '../db/open.js';
 import { ConfigError } from '../errors.js';
 import { getCustomer, hasPostedEvents, iterateCustomers, recordPlanTargets, recordProblem, recordRivoMatch, setCustomerState } from '../ledger/customers.js';
-import { eventsOf, replacePlan } from '../ledger/events.js';
+import { postedEvents, replacePlan } from '../ledger/events.js';
 import { hasUnsettledEvents, holdCustomer } from '../ledger/plan.js';
 import type { CustomerRow } from '../ledger/types.js';
 import { foldEvents, planCustomer, resolveIdentities, type Resolution, type RivoLookup } from '../mapper/index.js';
@@ -148,11 +148,8 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
       const observed = rivoById(db, resolution.rivoId);
       if (observed) recordRivoMatch(db, row.key, observed);
       const fresh = getCustomer(db, row.key)!;
-      const posted = eventsOf(db, row.key).filter((e) => e.status === 'done' || e.status === 'in_flight' || e.status === 'uncertain');
-      const migrated = foldEvents(
-        posted.map((e) => ({ kind: e.kind, role: e.role, generation: e.generation, pointsAmount: e.points_amount, creditsCents: e.credits_cents, value: e.value })),
-        model,
-      );
+      const posted = postedEvents(db, row.key);
+      const migrated = foldEvents(posted, model);
       const result = planCustomer({
         customer: yotpoCustomerOf(fresh),
         rivo: rivoBeforeOf(fresh),
