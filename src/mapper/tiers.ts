@@ -5,6 +5,14 @@ export type TierMatch = { kind: 'found'; tier: RivoTier; via: 'tier_map' | 'name
 const norm = (s: string) => s.trim().toLowerCase();
 
 /**
+ * Every note about a tier left unset starts this way; the reports count unmapped tiers by it
+ * (`UNMAPPED_TIER_NOTE_LIKE`), so the two must change together.
+ */
+const unmappedNote = (yotpoTierName: string, why: string) => `tier "${yotpoTierName}" not set: ${why}`;
+/** SQL LIKE pattern matching `unmappedNote`. */
+export const UNMAPPED_TIER_NOTE_LIKE = 'tier "%" not set:%';
+
+/**
  * The Rivo tier for a Yotpo tier name: `tierMap` first (keys any case; value a Rivo tier id or name), else the Rivo
  * tier of the same name, case-insensitively. Anything else (no such tier, a map entry pointing nowhere, two Rivo
  * tiers with the same name) is `unmapped` with a note the merchant can act on.
@@ -20,8 +28,8 @@ export function matchTier(yotpoTierName: string, tiers: readonly RivoTier[], tie
     return {
       kind: 'unmapped',
       note: byName.length
-        ? `tier "${yotpoTierName}" not set: mapping.tierMap points to "${mapped}", which names ${byName.length} Rivo tiers (use its id)`
-        : `tier "${yotpoTierName}" not set: mapping.tierMap points to "${mapped}", which is not a Rivo tier id or name`,
+        ? unmappedNote(yotpoTierName, `mapping.tierMap points to "${mapped}", which names ${byName.length} Rivo tiers (use its id)`)
+        : unmappedNote(yotpoTierName, `mapping.tierMap points to "${mapped}", which is not a Rivo tier id or name`),
     };
   }
   const byName = tiers.filter((t) => norm(t.name) === name);
@@ -29,7 +37,7 @@ export function matchTier(yotpoTierName: string, tiers: readonly RivoTier[], tie
   return {
     kind: 'unmapped',
     note: byName.length
-      ? `tier "${yotpoTierName}" not set: ${byName.length} Rivo tiers have that name; choose one in mapping.tierMap`
-      : `tier "${yotpoTierName}" not set: Rivo has no tier of that name; add it to mapping.tierMap`,
+      ? unmappedNote(yotpoTierName, `${byName.length} Rivo tiers have that name; choose one in mapping.tierMap`)
+      : unmappedNote(yotpoTierName, 'Rivo has no tier of that name; add it to mapping.tierMap'),
   };
 }

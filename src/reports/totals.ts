@@ -1,4 +1,5 @@
 import { ATTENTION_STATES, CUSTOMER_STATES, type CustomerState } from '../domain.js';
+import { UNMAPPED_TIER_NOTE_LIKE } from '../mapper/tiers.js';
 import type { Db } from '../db/open.js';
 import { countByState } from '../ledger/customers.js';
 import { centsToDecimal } from './csv-safe.js';
@@ -134,9 +135,9 @@ const zeroByState = (): ByState => Object.fromEntries(CUSTOMER_STATES.map((s) =>
 const sumOf = (r: ByState) => CUSTOMER_STATES.reduce((a, s) => a + r[s], 0);
 const isState = (s: string): s is CustomerState => (CUSTOMER_STATES as readonly string[]).includes(s);
 
-/** A note the mapper attaches when a Yotpo tier has no Rivo tier (see mapper/tiers.ts). */
+/** A plan note the mapper attaches when a Yotpo tier has no Rivo tier. */
 export const UNMAPPED_TIER_NOTE_SQL = `EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(plan_notes) THEN plan_notes ELSE '[]' END) n
-  WHERE n.value LIKE 'tier "%" not set%')`;
+  WHERE n.value LIKE '${UNMAPPED_TIER_NOTE_LIKE}')`;
 
 export function computePlanTotals(db: Db, opts: { migrationId: string; generatedAt: string }): PlanTotals {
   const states = countByState(db);
