@@ -28,6 +28,10 @@ export const ATTENTION_STATES: readonly CustomerState[] = ['unmatched', 'conflic
 export const EVENT_STATUSES = ['planned', 'in_flight', 'uncertain', 'done', 'rejected', 'cancelled'] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
 
+/** How a customer compared with Rivo at the latest verification. */
+export const VERIFY_OUTCOMES = ['match', 'mismatch', 'missing', 'not_checked'] as const;
+export type VerifyOutcome = (typeof VERIFY_OUTCOMES)[number];
+
 /** What an outgoing write does in Rivo. */
 export type EventKind = 'points' | 'tier' | 'birthday';
 

@@ -1,4 +1,4 @@
-import type { CustomerState, EventKind, EventRole, EventStatus } from '../domain.js';
+import type { CustomerState, EventKind, EventRole, EventStatus, VerifyOutcome } from '../domain.js';
 
 /** A Yotpo record as the extractor hands it to the ledger: validated values, or null ones and a reason. */
 export interface ExtractedRecord {
@@ -101,4 +101,26 @@ export interface EventRow {
   created_at: string;
   updated_at: string;
   done_at: string | null;
+}
+
+/** A row of `verify_results`: the latest comparison of one customer with Rivo. */
+export interface VerifyResultRow {
+  customer_key: string;
+  rivo_id: string | null;
+  checked_at: string;
+  outcome: VerifyOutcome;
+  points_expected: number | null;
+  points_actual: number | null;
+  lifetime_expected: number | null;
+  lifetime_actual: number | null;
+  credits_expected: number | null;
+  credits_actual: number | null;
+  tier_expected: string | null;
+  tier_actual: string | null;
+  dob_expected: string | null;
+  dob_actual: string | null;
+  keys_expected: number | null;
+  keys_found: number | null;
+  keys_duplicated: number;
+  detail: string | null;
 }

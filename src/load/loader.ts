@@ -3,7 +3,7 @@ import type { Db } from '../db/open.js';
 import { ATTENTION_STATES } from '../domain.js';
 import { duplicateEvents, inFlightToUncertain } from '../ledger/events.js';
 import type { RivoApi } from '../rivo/api.js';
-import { LoadEngine, type DuplicateFinding, type EngineStats, type LoadProgress } from './engine.js';
+import { LoadEngine, type DuplicateFinding, type EngineOptions, type EngineStats, type LoadProgress } from './engine.js';
 import { amountsInScope, countOpenEvents, openEvents, rejectedEvents, scopeCounts, statesInWindow, unplannedPending, type Scope } from './queries.js';
 
 export type { LoadProgress } from './engine.js';
@@ -58,13 +58,10 @@ export interface LoadSummary {
  * Sends every planned write of the scope to Rivo exactly once (see `LoadEngine`). On start, writes left in flight by
  * a crash become uncertain and are settled by reading Rivo back before anything new is sent.
  */
-export async function load(options: LoadOptions): Promise<LoadSummary> {
+/** The engine's settings from config and the run's options; `load` and `rollback` send the same way. */
+export function engineOptions(options: Omit<LoadOptions, 'migrationId' | 'limitSeq'>, scope: Scope): EngineOptions {
   const { db, config, rivo } = options;
-  const started = Date.now();
-  const interrupted = inFlightToUncertain(db);
-  if (interrupted) options.log?.(`${interrupted} write(s) were in flight when the last run stopped: settling them by read-back first`);
-  const scope: Scope = { maxSeq: options.limitSeq ?? Number.MAX_SAFE_INTEGER, roles: 'all', customerStates: ['pending'] };
-  const engine = new LoadEngine({
+  return {
     db,
     rivo,
     scope,
@@ -78,7 +75,16 @@ export async function load(options: LoadOptions): Promise<LoadSummary> {
     signal: options.signal,
     onProgress: options.onProgress,
     log: options.log,
-  });
+  };
+}
+
+export async function load(options: LoadOptions): Promise<LoadSummary> {
+  const { db, config, rivo } = options;
+  const started = Date.now();
+  const interrupted = inFlightToUncertain(db);
+  if (interrupted) options.log?.(`${interrupted} write(s) were in flight when the last run stopped: settling them by read-back first`);
+  const scope: Scope = { maxSeq: options.limitSeq ?? Number.MAX_SAFE_INTEGER, roles: 'all', customerStates: ['pending'] };
+  const engine = new LoadEngine(engineOptions(options, scope));
   const stats = await engine.run();
   return summarizeLoad(db, scope, options.migrationId, stats, interrupted, Date.now() - started);
 }

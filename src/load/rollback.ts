@@ -9,7 +9,7 @@ import { foldEvents, type LifetimeModel } from '../mapper/migrated.js';
 import { planRollback } from '../mapper/rollback.js';
 import type { RivoApi } from '../rivo/api.js';
 import { LoadEngine, type EngineStats, type LoadProgress } from './engine.js';
-import { SUMMARY_LIST_MAX } from './loader.js';
+import { engineOptions, SUMMARY_LIST_MAX } from './loader.js';
 import { amountsInScope, countOpenEvents, openEvents, rejectedEvents, scopeCounts, type Scope } from './queries.js';
 
 /**
@@ -231,21 +231,7 @@ export async function rollback(options: RollbackOptions): Promise<RollbackSummar
   // rollback that is interrupted blocks a re-migration too.
   if (!getMeta(db, 'rolled_back_at')) setMeta(db, 'rolled_back_at', now);
   inFlightToUncertain(db);
-  const engine = new LoadEngine({
-    db,
-    rivo,
-    scope,
-    sendMode: config.rivo.sendMode,
-    batchSize: config.rivo.batchSize,
-    concurrency: config.rivo.concurrency,
-    settleDelayMs: config.rivo.settleDelayMs,
-    rps: config.rivo.rps,
-    maxAttempts: options.maxAttempts ?? Math.max(1, config.rivo.maxRetries),
-    roundPause: options.roundPause ?? { baseDelayMs: 500, maxDelayMs: 30_000 },
-    signal: options.signal,
-    onProgress: options.onProgress,
-    log: options.log,
-  });
+  const engine = new LoadEngine(engineOptions(options, scope));
 
   const planned = { customers: 0, points: 0, creditsCents: 0, tiers: 0, birthdays: 0 };
   const notRestored: { customerKey: string; what: string }[] = [];

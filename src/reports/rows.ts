@@ -1,4 +1,5 @@
 import type { CustomerRow } from '../ledger/types.js';
+import type { VerifyResultRow } from '../ledger/types.js';
 
 /** The reason shown for a customer: their state's reason, then the planner's notes, joined with "; ". */
 export function reasonOf(row: Pick<CustomerRow, 'state_reason' | 'plan_notes'>): string | null {
@@ -30,21 +31,8 @@ export function yotpoBirthday(row: Pick<CustomerRow, 'birthday_month' | 'birth_d
   return row.birthday_year === null ? md : `${String(row.birthday_year).padStart(4, '0')}-${md}`;
 }
 
-export interface VerifyFields {
-  points_expected: number | null;
-  points_actual: number | null;
-  lifetime_expected: number | null;
-  lifetime_actual: number | null;
-  credits_expected: number | null;
-  credits_actual: number | null;
-  tier_expected: string | null;
-  tier_actual: string | null;
-  dob_expected: string | null;
-  dob_actual: string | null;
-  keys_expected: number | null;
-  keys_found: number | null;
-  keys_duplicated: number;
-}
+/** The compared values of a verify result. */
+export type VerifyFields = Omit<VerifyResultRow, 'customer_key' | 'rivo_id' | 'checked_at' | 'outcome' | 'detail'>;
 
 /** Which verified values differ (an expected value that Rivo does not have), in the order the CSV lists them. */
 export function differingFields(v: VerifyFields): string[] {

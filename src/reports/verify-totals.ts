@@ -1,8 +1,9 @@
 import type { Db } from '../db/open.js';
 import { centsToDecimal } from './csv-safe.js';
 
-export const VERIFY_OUTCOMES = ['match', 'mismatch', 'missing', 'not_checked'] as const;
-export type VerifyOutcome = (typeof VERIFY_OUTCOMES)[number];
+import { VERIFY_OUTCOMES, type VerifyOutcome } from '../domain.js';
+
+export { VERIFY_OUTCOMES, type VerifyOutcome };
 
 export interface VerifyTotals {
   migrationId: string;

@@ -1,4 +1,5 @@
 import pLimit from 'p-limit';
+import type { VerifyResultRow } from '../ledger/types.js';
 import type { Config } from '../config/schema.js';
 import { ATTENTION_STATES, type CustomerState, type RivoCustomerSnapshot } from '../domain.js';
 import { getMeta, type Db } from '../db/open.js';
@@ -20,7 +21,8 @@ import { compareWithRivo, expectedFor, LIFETIME_RULE, normaliseDob, type Expecte
  * one transaction; only the sample (at most `sampleEvents` keys) is held across chunks.
  */
 
-export type VerifyOutcome = 'match' | 'mismatch' | 'missing' | 'not_checked';
+export type { VerifyOutcome } from '../domain.js';
+import type { VerifyOutcome } from '../domain.js';
 
 export interface VerifyConfig {
   mapping: Pick<Config['mapping'], 'negativeEventsLowerLifetime'>;
@@ -77,26 +79,7 @@ export interface VerifySummary {
   exitCode: 0 | 3;
 }
 
-interface ResultRow {
-  customer_key: string;
-  rivo_id: string | null;
-  checked_at: string;
-  outcome: VerifyOutcome;
-  points_expected: number | null;
-  points_actual: number | null;
-  lifetime_expected: number | null;
-  lifetime_actual: number | null;
-  credits_expected: number | null;
-  credits_actual: number | null;
-  tier_expected: string | null;
-  tier_actual: string | null;
-  dob_expected: string | null;
-  dob_actual: string | null;
-  keys_expected: number | null;
-  keys_found: number | null;
-  keys_duplicated: number;
-  detail: string | null;
-}
+type ResultRow = VerifyResultRow;
 
 interface PendingProblem {
   customerKey: string;
