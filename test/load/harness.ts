@@ -13,6 +13,7 @@ import { eventKey, noteWithKey, parseKeysFromNote } from '../../src/mapper/keys.
 import { RivoClient } from '../../src/rivo/client.js';
 import { parseCustomer } from '../../src/rivo/parse.js';
 import { startSandbox, type BatchMode, type FaultOptions, type RivoCustomerAttributes, type Sandbox } from '../../src/sandbox/index.js';
+import { anExtractedRecord } from '../support/records.js';
 
 /**
  * A migration DB with customers and planned events (written through the ledger, as the planner would), and a Rivo
@@ -78,27 +79,7 @@ export function testConfig(over: Partial<Config['rivo']> = {}): Config {
 }
 
 function record(key: string, email: string): ExtractedRecord {
-  return {
-    key,
-    source: 'api',
-    email,
-    emailNorm: email.toLowerCase(),
-    thirdPartyId: null,
-    firstName: null,
-    lastName: null,
-    pointsBalance: 0,
-    pointsEarned: 0,
-    creditCents: 0,
-    tierName: null,
-    birthdayMonth: null,
-    birthDay: null,
-    birthdayYear: null,
-    optedIn: true,
-    lastActivityAt: null,
-    rawJson: '{}',
-    valuesHash: `hash-${key}`,
-    invalidReason: null,
-  };
+  return anExtractedRecord(key, { email, valuesHash: `hash-${key}` });
 }
 
 export function plannedEvent(migrationId: string, customerKey: string, role: EventRole, generation: number, fields: Partial<PlannedEvent>): PlannedEvent {

@@ -6,6 +6,7 @@ import { migrationId, openDb, type Db } from '../../src/db/open.js';
 import { recordExtractedPage, recordPlanTargets, recordProblem, recordRivoMatch, setCustomerState, type PlanTargets } from '../../src/ledger/customers.js';
 import { markDone, markInFlight, markRejected, markUncertain, replacePlan } from '../../src/ledger/events.js';
 import type { ExtractedRecord } from '../../src/ledger/types.js';
+import { anExtractedRecord } from '../support/records.js';
 
 const made: string[] = [];
 /** A fresh temp directory, removed by `removeTmp` (the large-ledger tests write hundreds of MB). */
@@ -19,29 +20,7 @@ export function removeTmp(): void {
 }
 
 export function record(key: string, v: Partial<ExtractedRecord> = {}): ExtractedRecord {
-  const email = v.email === undefined ? `${key}@example.com` : v.email;
-  return {
-    key,
-    source: 'api',
-    email,
-    emailNorm: email ? email.trim().toLowerCase() : null,
-    thirdPartyId: null,
-    firstName: 'First',
-    lastName: 'Last',
-    pointsBalance: 0,
-    pointsEarned: 0,
-    creditCents: 0,
-    tierName: null,
-    birthdayMonth: null,
-    birthDay: null,
-    birthdayYear: null,
-    optedIn: true,
-    lastActivityAt: null,
-    rawJson: JSON.stringify({ key }),
-    valuesHash: `h-${key}-${v.pointsBalance ?? 0}`,
-    invalidReason: null,
-    ...v,
-  };
+  return anExtractedRecord(key, { firstName: 'First', lastName: 'Last', rawJson: JSON.stringify({ key }), ...v });
 }
 
 export function rivo(id: string, v: Partial<RivoCustomerSnapshot> = {}): RivoCustomerSnapshot {

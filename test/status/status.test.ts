@@ -11,6 +11,7 @@ import { finishRun, startRun } from '../../src/ledger/runs.js';
 import type { ExtractedRecord } from '../../src/ledger/types.js';
 import { eventKey, noteWithKey } from '../../src/mapper/keys.js';
 import { readStatus } from '../../src/status/status.js';
+import { anExtractedRecord } from '../support/records.js';
 
 let path: string;
 let db: Db;
@@ -26,27 +27,8 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-const record = (key: string, invalidReason: string | null = null): ExtractedRecord => ({
-  key,
-  source: 'api',
-  email: `${key}@example.com`,
-  emailNorm: `${key}@example.com`,
-  thirdPartyId: null,
-  firstName: null,
-  lastName: null,
-  pointsBalance: invalidReason ? null : 0,
-  pointsEarned: 0,
-  creditCents: 0,
-  tierName: null,
-  birthdayMonth: null,
-  birthDay: null,
-  birthdayYear: null,
-  optedIn: null,
-  lastActivityAt: null,
-  rawJson: '{}',
-  valuesHash: `h-${key}`,
-  invalidReason,
-});
+const record = (key: string, invalidReason: string | null = null): ExtractedRecord =>
+  anExtractedRecord(key, { pointsBalance: invalidReason ? null : 0, optedIn: null, valuesHash: `h-${key}`, invalidReason });
 
 function extract(keys: string[], done: boolean, invalid: Record<string, string> = {}) {
   recordExtractedPage(db, keys.map((k) => record(k, invalid[k] ?? null)), { source: 'api:all', next: done ? null : 'next', done });

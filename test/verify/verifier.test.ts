@@ -10,6 +10,7 @@ import type { ExtractedRecord } from '../../src/ledger/types.js';
 import { eventKey, noteWithKey } from '../../src/mapper/keys.js';
 import type { OutgoingEvent, RivoApi, RivoEvent } from '../../src/rivo/api.js';
 import { verify, type VerifyConfig } from '../../src/verify/verifier.js';
+import { anExtractedRecord } from '../support/records.js';
 
 /** A Rivo stand-in: customers and their events in maps; every call counts as one request (a list page: 250). */
 class FakeRivo implements RivoApi {
@@ -70,27 +71,7 @@ beforeEach(() => {
 });
 afterEach(() => db.close());
 
-const record = (key: string): ExtractedRecord => ({
-  key,
-  source: 'api',
-  email: `${key}@example.com`,
-  emailNorm: `${key}@example.com`,
-  thirdPartyId: null,
-  firstName: 'A',
-  lastName: 'B',
-  pointsBalance: 0,
-  pointsEarned: 0,
-  creditCents: 0,
-  tierName: null,
-  birthdayMonth: null,
-  birthDay: null,
-  birthdayYear: null,
-  optedIn: true,
-  lastActivityAt: null,
-  rawJson: '{}',
-  valuesHash: `h-${key}`,
-  invalidReason: null,
-});
+const record = (key: string): ExtractedRecord => anExtractedRecord(key, { firstName: 'A', lastName: 'B', valuesHash: `h-${key}` });
 
 interface Ev {
   role: EventRole;
