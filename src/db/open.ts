@@ -49,12 +49,15 @@ export function openDb(path: string, options: OpenOptions = {}): Db {
   }
   if (isNew) chmodSync(path, 0o600); // customer PII: owner only
   try {
+    // Refuse a file that is not ours (another app's SQLite file, a DB from a newer version) before anything writes
+    // to it: switching it to WAL would already change its bytes.
+    db.pragma('busy_timeout = 5000');
+    checkSchema(db, migrations, path);
     if (!options.readonly) {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
     }
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
     applyMigrations(db, migrations, path, options.readonly ?? false);
   } catch (err) {
     db.close();
@@ -62,6 +65,22 @@ export function openDb(path: string, options: OpenOptions = {}): Db {
     throw new DbError(`${path} cannot be used as a migration DB: ${(err as Error).message}`, { cause: err });
   }
   return db;
+}
+
+/** Throws when the file holds tables but no schema_migrations, or a schema newer than this version knows. Reads only. */
+function checkSchema(db: Db, migrations: Migration[], path: string): void {
+  const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_migrations'").get();
+  if (!hasTable) {
+    const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type='table'").get() as { n: number };
+    if (tables.n > 0) throw new DbError(`${path} is an SQLite file, but not a yotpo-to-rivo migration DB. Pass another --db.`);
+    return;
+  }
+  const current = (db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0;
+  if (current > migrations.length)
+    throw new DbError(
+      `${path} was written by a newer yotpo-to-rivo (schema version ${current}; this version knows up to ${migrations.length}). ` +
+        'Upgrade yotpo-to-rivo to continue this migration; the DB was not changed.',
+    );
 }
 
 function applyMigrations(db: Db, migrations: Migration[], path: string, readonly: boolean): void {

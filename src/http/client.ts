@@ -109,6 +109,9 @@ export class HttpClient {
     const wait = serverWaitMs(resHeaders, res.status);
     if (wait !== undefined) this.options.gate.pauseFor(wait);
     const body = typeof res.data === 'string' ? res.data : String(res.data ?? '');
+    // A server may quote the credentials back ("invalid key sk_live_…"), and the bodies of failed answers are kept for
+    // reports and logs: those are blanked out first. A good answer is data, and is left exactly as it came.
+    const kept = () => scrubCredentials(body, this.options.headers());
     const ok = spec.okStatus ?? ((s: number) => s >= 200 && s < 300);
     if (!ok(res.status)) {
       const error = httpErrorFromResponse({
@@ -116,7 +119,7 @@ export class HttpClient {
         method: spec.method,
         path,
         status: res.status,
-        body,
+        body: kept(),
         retryAfterMs: wait,
         writeMayApplyOnError: spec.writeMayApplyOnError ?? false,
       });
@@ -124,11 +127,11 @@ export class HttpClient {
       if (error instanceof RateLimitError && wait === undefined) this.options.gate.pauseFor(1000);
       throw error;
     }
-    return { status: res.status, data: parseJson<T>(system, spec.method, path, res.status, body), headers: resHeaders };
+    return { status: res.status, data: parseJson<T>(system, spec.method, path, res.status, body, kept), headers: resHeaders };
   }
 }
 
-function parseJson<T>(system: System, method: string, path: string, status: number, body: string): T {
+function parseJson<T>(system: System, method: string, path: string, status: number, body: string, kept: () => string): T {
   if (status === 204 || body.trim() === '') return undefined as T;
   try {
     return JSON.parse(body) as T;
@@ -139,12 +142,22 @@ function parseJson<T>(system: System, method: string, path: string, status: numb
       method,
       path,
       status,
-      body: truncateBody(body),
+      body: truncateBody(kept()),
       retryable: true,
       uncertain: method !== 'GET',
       detail: 'the body is not JSON',
     });
   }
+}
+
+/** `text` with every credential header value (raw or URL-encoded) replaced by `[redacted]`. */
+export function scrubCredentials(text: string, credentials: Record<string, string>): string {
+  let out = text;
+  for (const value of Object.values(credentials)) {
+    if (typeof value !== 'string' || value.length < 4) continue;
+    for (const form of new Set([value, encodeURIComponent(value)])) out = out.split(form).join('[redacted]');
+  }
+  return out;
 }
 
 export function queryString(query: RequestSpec['query']): string {

@@ -3,10 +3,11 @@ import type { Session } from '../cli/session.js';
 import { ATTENTION_STATES } from '../domain.js';
 import { EXIT } from '../errors.js';
 import type { ExtractSummary } from '../extract/extractor.js';
+import { getMeta } from '../db/open.js';
 import { countByState, limitSeq } from '../ledger/customers.js';
 import type { LoadSummary } from '../load/loader.js';
 import { sleep } from '../http/retry.js';
-import { extractStage, loadStage, planReport, planStage, verifyStage } from './stages.js';
+import { EXTRACTION_COMPLETED, extractStage, loadStage, planReport, planStage, verifyStage } from './stages.js';
 
 /** A pass starts once this many customers wait to be planned, or sooner when the loader would otherwise idle. */
 const PASS_MIN_CUSTOMERS = 200;
@@ -18,14 +19,25 @@ export interface MigrateOptions {
 }
 
 /**
- * The main job. Extraction runs on; plan-and-load passes take whatever it has stored so far, so loading starts while
- * Yotpo pages are still being read. Each stage is resumable on its own, so a re-run simply continues.
+ * The main job. Extraction runs on; plan-and-load passes take whatever it has stored so far, so (once Yotpo has been
+ * read completely at least once) loading starts while Yotpo pages are still being read. Each stage is resumable on
+ * its own, so a re-run simply continues.
  */
 export async function migrate(s: Session, options: MigrateOptions): Promise<CommandResult> {
   if (options.dryRun) return dryRun(s);
 
   // Customers held by an earlier run (unmatched, conflicts) are looked up again: Rivo may know them now.
   await planStage(s, 'held', 'retry held');
+
+  // Two Yotpo records for one person must both be held, their Rivo customer untouched. That can only be known once
+  // every record has been read: before a first complete read, nothing is sent until extraction ends. With one in the
+  // DB (a dry run first, as the README's journey does), every known pair is known, and loading overlaps the re-read.
+  const readBefore = getMeta(s.db, EXTRACTION_COMPLETED) !== null;
+  if (!readBefore)
+    s.say(
+      'First complete read of Yotpo: sending starts when it ends, so that two records for one person are found before either is credited. ' +
+        '(After a `migrate --dry-run`, a run overlaps reading and sending.)',
+    );
 
   let extractResult: ExtractSummary | undefined;
   let extractError: unknown;
@@ -41,9 +53,13 @@ export async function migrate(s: Session, options: MigrateOptions): Promise<Comm
     if (s.signal.aborted) break;
     const waiting = customersToPlan(s);
     const over = extractionOver();
-    if (waiting > 0 && (over || waiting >= PASS_MIN_CUSTOMERS || Date.now() - waitingSince >= IDLE_PASS_MS)) {
+    const mayLoad = readBefore || over;
+    // Planning (Rivo lookups) may run ahead of a first read; sending waits for it. Without sending to wait on, a pass
+    // is worth starting only for a good number of customers.
+    const due = over || waiting >= PASS_MIN_CUSTOMERS || (mayLoad && Date.now() - waitingSince >= IDLE_PASS_MS);
+    if (waiting > 0 && due) {
       await planStage(s, 'changed');
-      loadSummary = await loadStage(s);
+      if (mayLoad) loadSummary = await loadStage(s);
       waitingSince = Date.now();
       // A pass that began after extraction ended saw everything: anything still unplanned (events the loader could
       // not settle) waits for the next run rather than spinning here.
@@ -59,8 +75,15 @@ export async function migrate(s: Session, options: MigrateOptions): Promise<Comm
   // Something may still be owed from an earlier run even when nothing new was read (a run killed mid-load).
   if (!loadSummary || loadSummary.outcome === 'pending') loadSummary = await loadStage(s);
 
+  if (s.config.limit !== null && !readBefore && extractResult?.stoppedBy === 'limit')
+    s.say(
+      'warning: Yotpo has not been read completely yet, so a second record elsewhere in Yotpo for one of these pilot customers ' +
+        'cannot be ruled out. Run `migrate --dry-run` before the full run.',
+    );
   const report = await planReport(s);
-  if (s.signal.aborted || !extractResult?.done || loadSummary.outcome === 'pending') {
+  // A pilot (`--limit N`) stops reading at its limit on purpose: its customers are complete, so it verifies and ends.
+  const extractComplete = extractResult !== undefined && (extractResult.done || extractResult.stoppedBy === 'limit');
+  if (s.signal.aborted || !extractComplete || loadSummary.outcome === 'pending') {
     s.say(`Not finished: ${loadSummary.events.planned + loadSummary.events.uncertain} events still to send. Run \`yotpo-to-rivo migrate\` again to resume.`);
     return { exitCode: EXIT.failed, summary: { extract: extractResult, load: loadSummary, totals: report.totals } };
   }

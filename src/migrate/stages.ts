@@ -1,5 +1,6 @@
 import type { Session } from '../cli/session.js';
 import { formatSeconds } from '../cli/progress.js';
+import { getMeta, setMeta } from '../db/open.js';
 import { extract, type ExtractSummary } from '../extract/extractor.js';
 import { limitSeq } from '../ledger/customers.js';
 import { load, type LoadSummary } from '../load/loader.js';
@@ -11,6 +12,9 @@ import { verify, type VerifySummary } from '../verify/verifier.js';
  * Each stage as the commands run it: the library call plus its progress display and log lines. The commands and
  * `migrate` compose these; none of them holds migration logic.
  */
+
+/** Meta key: when a pass over the Yotpo source first reached its end (every record has been seen once). */
+export const EXTRACTION_COMPLETED = 'extraction_completed_at';
 
 /** Invalid records and dropped values are named one by one up to this many; the rest are counted. */
 const SHOWN = 10;
@@ -47,6 +51,7 @@ export async function extractStage(s: Session, options: { csvPath?: string } = {
   bar.stop(
     `${summary.records} records read (${summary.added} new, ${summary.changed} changed, ${summary.invalid} invalid) in ${summary.pages} pages, ${summary.requests} requests${summary.done ? '' : ' — not finished: run again to resume'}`,
   );
+  if (summary.done && getMeta(s.db, EXTRACTION_COMPLETED) === null) setMeta(s.db, EXTRACTION_COMPLETED, new Date().toISOString());
   s.log.info({ stage: 'extract', summary }, 'extract finished');
   return summary;
 }
