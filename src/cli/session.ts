@@ -2,7 +2,8 @@ import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { Config, Secrets } from '../config/schema.js';
 import { acquireLock } from '../db/lock.js';
 import { migrationId as readMigrationId, openDb, type Db } from '../db/open.js';
-import { AppError, EXIT } from '../errors.js';
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { AppError, ConfigError, EXIT } from '../errors.js';
 import type { HttpError, System } from '../http/errors.js';
 import { finishRun, startRun } from '../ledger/runs.js';
 import { interruptible } from './interrupt.js';
@@ -53,6 +54,7 @@ export async function withSession(args: CommonArgs, options: SessionOptions, bod
   const say = (line: string) => stderr.write(`${line}\n`);
   for (const w of loaded.warnings) say(`warning: ${w}`);
 
+  ensureWritableDir(config.out, '--out (REPORT_DIR)');
   const db = openDb(config.db, { mustExist: options.db === 'existing' });
   let release: (() => void) | undefined;
   let yotpo: YotpoClient | undefined;
@@ -99,6 +101,17 @@ export async function withSession(args: CommonArgs, options: SessionOptions, bod
     release?.();
     db.close();
     log.flush();
+  }
+}
+
+/** The report folder must be writable before anything is sent: finding out after loading would waste the run's proof. */
+function ensureWritableDir(dir: string, what: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new ConfigError(`${what}: cannot write to ${dir} (${code}). Choose another folder or fix its permissions.`);
   }
 }
 

@@ -39,7 +39,13 @@ export function openDb(path: string, options: OpenOptions = {}): Db {
   const isNew = !existsSync(path);
   if (isNew && (options.mustExist || options.readonly))
     throw new DbError(`No migration DB at ${path}. Run \`yotpo-to-rivo migrate\` (or extract) first, or pass --db.`);
-  if (isNew) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (isNew) {
+    try {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    } catch (err) {
+      throw new DbError(`Cannot create the folder for the migration DB ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'}). Pass another --db.`);
+    }
+  }
 
   let db: Db;
   try {
