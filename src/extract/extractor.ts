@@ -7,6 +7,7 @@ import type { ExtractedRecord } from '../ledger/types.js';
 import type { YotpoClient } from '../yotpo/client.js';
 import { listSource, openListing, type CustomerPage, type ListEndpoint } from '../yotpo/listing.js';
 import { openCsvSource } from './csv-source.js';
+import { SeenKeys } from './seen-keys.js';
 import { positionalKey } from './record-key.js';
 import { apiSource, type PageSource } from './source.js';
 import { show, validateRecord, valuesHash } from './validate.js';
@@ -111,6 +112,7 @@ export async function extract(options: ExtractOptions): Promise<ExtractSummary> 
 
   const source = await openSource(options);
   let iterator: AsyncGenerator<CustomerPage, void, undefined> | undefined;
+  let seen: SeenKeys | undefined;
   try {
     for (const note of source.notes) warn(`${source.label}: ${note}`);
 
@@ -155,7 +157,7 @@ export async function extract(options: ExtractOptions): Promise<ExtractSummary> 
     if (limit !== null && s.passRecords >= limit) return { ...finish(), stoppedBy: 'limit' };
 
     // What this run stored under each key (hash prefix): tells a page served twice from two records sharing a key.
-    const seen = new Map<string, string>();
+    seen = new SeenKeys(db);
     let start = resumedFrom;
     let firstPage = true;
     iterator = source.pages(start);
@@ -190,14 +192,15 @@ export async function extract(options: ExtractOptions): Promise<ExtractSummary> 
       firstPage = false;
       const page = step.value;
       const records = page.records.map((raw, index) => toRecord(source, page, raw, index, warn));
-      for (const r of records) {
-        const before = seen.get(r.key);
-        const hash = r.valuesHash.slice(0, 16);
+      const hashes = records.map((r) => [r.key, r.valuesHash.slice(0, 16)] as const);
+      const earlier = seen.record(hashes);
+      for (const [i, r] of records.entries()) {
+        const before = earlier[i];
+        const hash = hashes[i]![1];
         if (before !== undefined) {
           s.repeated++;
           if (before !== hash) warn(`${show(r.key)} was read twice in this pass with different values: the later record is kept`);
         }
-        seen.set(r.key, hash);
         if (r.invalidReason !== null) {
           s.invalid++;
           options.onInvalid?.(r);
@@ -231,6 +234,7 @@ export async function extract(options: ExtractOptions): Promise<ExtractSummary> 
   } finally {
     // Pages asked for ahead are dropped; their requests may still finish (the caller closes the client).
     iterator?.return(undefined).catch(noop);
+    seen?.close();
     await source.close();
   }
 }

@@ -1,50 +1,192 @@
-import Bottleneck from 'bottleneck';
-
 /**
  * One per outside system: every request to that system goes through `schedule`, so the budget is shared by list
- * pages, single fetches and writes alike. Requests are spaced evenly (`minTime`), which keeps any sliding window of
- * `windowMs` at or under `perWindow` requests, and the server can push back with `pauseFor`.
+ * pages, single fetches and writes alike. Three rules decide when a request may start:
+ *  - spacing: requests are spread evenly, one per `windowMs / perWindow`, on a fixed grid: a timer that fires a
+ *    few ms late does not push every later request back (lateness up to `CATCH_UP_MS` is made up);
+ *  - a hard check on *actual* start times: at most `perWindow` starts in any sliding window of `windowMs`. Spacing
+ *    alone keeps the window in normal operation; after an event-loop stall (a large page parsed, a slow commit)
+ *    requests that came due together would otherwise leave in a burst, and this turns the burst back into the budget;
+ *  - the server's "not now" (`pauseFor`): nothing starts until then, requests already waiting included.
+ * and at most `maxConcurrent` requests are open at once.
+ *
+ * `windowMs` is the window the gate enforces. The factories (`perSecond`, `perMinute`) add a safety margin over the
+ * server's window, since requests leave evenly spaced but arrive with jitter: without slack two of them could land
+ * in the server's window one over the budget.
+ *
+ * While requests wait, the gate holds a timer that keeps the process alive: a run waiting out a 429 must not end
+ * because nothing else is scheduled.
  */
-export class RateGate {
-  private readonly bottleneck: Bottleneck;
-  private resumeTimer: NodeJS.Timeout | undefined;
-  private pausedUntil = 0;
-  readonly minTimeMs: number;
 
-  constructor(perWindow: number, windowMs: number, maxConcurrent: number) {
-    this.minTimeMs = Math.ceil(windowMs / perWindow);
-    this.bottleneck = new Bottleneck({ minTime: this.minTimeMs, maxConcurrent, reservoir: null });
+/** The margin the factories add: 1% of the window, at least 20 ms (the jitter a 1 s window must absorb). */
+export const DEFAULT_WINDOW_MARGIN = { ratio: 0.01, minMs: 20 } as const;
+
+/** Lateness of a start (a late timer, a busy event loop) that the spacing makes up rather than carries forward. */
+export const CATCH_UP_MS = 5;
+
+interface Job {
+  fn: () => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (reason: unknown) => void;
+}
+
+export class RateGate {
+  /** Even spacing between starts (ms). */
+  readonly minTimeMs: number;
+  private readonly queue: Job[] = [];
+  private queueHead = 0;
+  private running = 0;
+  private starts: number[] = [];
+  private startsHead = 0;
+  /** The grid: when the next request is due if every one left on time. */
+  private due = 0;
+  private readonly catchUpMs: number;
+  private holdUntil = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private pumping = false;
+  private stopped = false;
+
+  constructor(
+    readonly perWindow: number,
+    readonly windowMs: number,
+    readonly maxConcurrent: number,
+  ) {
+    if (!(perWindow > 0) || !(windowMs > 0)) throw new Error(`a rate gate needs a positive budget and window, got ${perWindow} per ${windowMs} ms`);
+    this.minTimeMs = windowMs / perWindow;
+    this.catchUpMs = Math.min(CATCH_UP_MS, this.minTimeMs / 4);
+  }
+
+  /** `perWindow` per `windowMs` as a server counts it, with the safety margin added to the enforced window. */
+  static withMargin(perWindow: number, windowMs: number, maxConcurrent: number, margin: { ratio: number; minMs: number } = DEFAULT_WINDOW_MARGIN): RateGate {
+    return new RateGate(perWindow, windowMs + Math.max(windowMs * margin.ratio, margin.minMs), maxConcurrent);
   }
 
   static perMinute(rpm: number, maxConcurrent = 4): RateGate {
-    return new RateGate(rpm, 60_000, maxConcurrent);
+    return RateGate.withMargin(rpm, 60_000, maxConcurrent);
   }
 
   static perSecond(rps: number, maxConcurrent = 4): RateGate {
-    return new RateGate(rps, 1_000, maxConcurrent);
+    return RateGate.withMargin(rps, 1_000, maxConcurrent);
   }
 
   schedule<T>(fn: () => Promise<T>): Promise<T> {
-    return this.bottleneck.schedule(fn);
+    if (this.stopped) return Promise.reject(new Error('the rate gate is stopped'));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.pump();
+    });
   }
 
   /** The server said "not now": stop starting requests until then (a later, longer pause extends it). */
   pauseFor(ms: number): void {
     const until = Date.now() + ms;
-    if (until <= this.pausedUntil) return;
-    this.pausedUntil = until;
-    this.bottleneck.updateSettings({ reservoir: 0 });
-    clearTimeout(this.resumeTimer);
-    this.resumeTimer = setTimeout(() => {
-      this.pausedUntil = 0;
-      this.bottleneck.updateSettings({ reservoir: null });
-    }, ms);
-    this.resumeTimer.unref();
+    if (until <= this.holdUntil) return;
+    this.holdUntil = until;
+    // Timers set before the pause would wake too early; the pump sets one for the end of the pause.
+    this.clearTimer();
+    this.pump();
   }
 
+  /** Requests waiting for their turn (not yet started). */
+  get waiting(): number {
+    return this.queue.length - this.queueHead;
+  }
+
+  /** Start times inside the enforced window ending now (tests and benchmarks read it). */
+  inWindow(now = Date.now()): number {
+    this.prune(now);
+    return this.starts.length - this.startsHead;
+  }
+
+  /** Drops the requests still waiting (they reject); requests already started finish. */
   async stop(): Promise<void> {
-    clearTimeout(this.resumeTimer);
-    await this.bottleneck.stop({ dropWaitingJobs: true }).catch(() => undefined);
+    this.stopped = true;
+    this.clearTimer();
+    const dropped = this.queue.slice(this.queueHead);
+    this.queue.length = 0;
+    this.queueHead = 0;
+    for (const job of dropped) job.reject(new Error('the rate gate is stopped'));
+  }
+
+  /** Starts every request that may start now; otherwise sets one timer for the earliest moment one may. */
+  private pump(): void {
+    if (this.pumping) return; // a request scheduled from inside a starting one is picked up by the loop below
+    this.pumping = true;
+    try {
+      while (!this.stopped && this.queueHead < this.queue.length && this.running < this.maxConcurrent) {
+        const now = Date.now();
+        const wait = this.waitMs(now);
+        if (wait > 0) {
+          this.armTimer(now + wait);
+          return;
+        }
+        const job = this.queue[this.queueHead]!;
+        this.queue[this.queueHead++] = undefined as unknown as Job;
+        if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+          this.queue.splice(0, this.queueHead);
+          this.queueHead = 0;
+        }
+        // Check and record are one synchronous step: no other start can slip in between.
+        this.starts.push(now);
+        // On time (or a little late): the next is due one interval after this one was. After an idle spell the grid
+        // restarts from now (less the catch-up, which a request after idling cannot have needed).
+        this.due = Math.max(this.due + this.minTimeMs, now + this.minTimeMs - this.catchUpMs);
+        this.running++;
+        let result: Promise<unknown>;
+        try {
+          result = Promise.resolve(job.fn());
+        } catch (err) {
+          result = Promise.reject(err);
+        }
+        result.then(job.resolve, job.reject).finally(() => {
+          this.running--;
+          this.pump();
+        });
+      }
+      if (this.queueHead >= this.queue.length) this.clearTimer();
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** Ms until a request may start (0: now). */
+  private waitMs(now: number): number {
+    let wait = this.holdUntil - now;
+    // Spacing: the grid.
+    wait = Math.max(wait, this.due - now);
+    this.prune(now);
+    if (this.starts.length - this.startsHead >= this.perWindow) {
+      // The window is full: wait for its oldest start to leave it (half-open window (now - windowMs, now]).
+      const oldest = this.starts[this.startsHead]!;
+      wait = Math.max(wait, oldest + this.windowMs - now);
+    }
+    return wait > 0 ? Math.ceil(wait) : 0;
+  }
+
+  private prune(now: number): void {
+    while (this.startsHead < this.starts.length && this.starts[this.startsHead]! <= now - this.windowMs) this.startsHead++;
+    if (this.startsHead > 1024 && this.startsHead * 2 > this.starts.length) {
+      this.starts = this.starts.slice(this.startsHead);
+      this.startsHead = 0;
+    }
+  }
+
+  private armTimer(at: number): void {
+    if (this.timer && this.timerAt <= at) return;
+    this.clearTimer();
+    this.timerAt = at;
+    // Ref'd on purpose: requests are waiting, and the process must not exit under them.
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Number.POSITIVE_INFINITY;
+      this.pump();
+    }, Math.max(1, at - Date.now()));
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
   }
 }
 

@@ -1,6 +1,7 @@
 import type { CustomerState, RivoCustomerSnapshot } from '../domain.js';
 import type { Db } from '../db/open.js';
 import type { CursorUpdate, CustomerRow, ExtractedRecord } from './types.js';
+import { pluckStatement, statement } from './statements.js';
 
 const now = () => new Date().toISOString();
 
@@ -9,7 +10,8 @@ const now = () => new Date().toISOString();
  * say where each customer stands and how it got there.
  */
 export function setCustomerState(db: Db, key: string, state: CustomerState, reason: string | null): void {
-  db.prepare(
+  statement(
+    db,
     `UPDATE customers SET state = ?, state_reason = ?, state_changed_at = ?
      WHERE key = ? AND (state IS NOT ? OR state_reason IS NOT ?)`,
   ).run(state, reason, now(), key, state, reason);
@@ -22,9 +24,10 @@ export function setCustomerState(db: Db, key: string, state: CustomerState, reas
  * its state. A record that is invalid now is `invalid`, whatever it was.
  */
 export function recordExtractedPage(db: Db, records: ExtractedRecord[], cursor: CursorUpdate): { added: number; changed: number } {
-  const find = db.prepare('SELECT values_hash, state FROM customers WHERE key = ?');
-  const nextSeq = db.prepare('SELECT coalesce(max(seq), 0) + 1 AS s FROM customers').pluck();
-  const insert = db.prepare(
+  const find = statement(db, 'SELECT values_hash, state FROM customers WHERE key = ?');
+  const nextSeq = pluckStatement(db, 'SELECT coalesce(max(seq), 0) + 1 AS s FROM customers');
+  const insert = statement(
+    db,
     `INSERT INTO customers (key, seq, source, email, email_norm, third_party_id, first_name, last_name, points_balance,
        points_earned, credit_cents, tier_name, birthday_month, birth_day, birthday_year, opted_in, last_activity_at,
        raw_json, values_hash, invalid_reason, extracted_at, state, state_reason, state_changed_at)
@@ -32,7 +35,8 @@ export function recordExtractedPage(db: Db, records: ExtractedRecord[], cursor: 
        @pointsEarned, @creditCents, @tierName, @birthdayMonth, @birthDay, @birthdayYear, @optedIn, @lastActivityAt,
        @rawJson, @valuesHash, @invalidReason, @at, @state, @invalidReason, @at)`,
   );
-  const update = db.prepare(
+  const update = statement(
+    db,
     `UPDATE customers SET source = @source, email = @email, email_norm = @emailNorm, third_party_id = @thirdPartyId,
        first_name = @firstName, last_name = @lastName, points_balance = @pointsBalance, points_earned = @pointsEarned,
        credit_cents = @creditCents, tier_name = @tierName, birthday_month = @birthdayMonth, birth_day = @birthDay,
@@ -40,7 +44,8 @@ export function recordExtractedPage(db: Db, records: ExtractedRecord[], cursor: 
        values_hash = @valuesHash, invalid_reason = @invalidReason, extracted_at = @at
      WHERE key = @key`,
   );
-  const saveCursor = db.prepare(
+  const saveCursor = statement(
+    db,
     `INSERT INTO extract_cursors (source, cursor, pages_read, records_read, total_pages, done, started_at, updated_at)
      VALUES (@source, @next, 1, @n, @totalPages, @done, @at, @at)
      ON CONFLICT(source) DO UPDATE SET cursor = @next, pages_read = pages_read + 1, records_read = records_read + @n,
@@ -70,7 +75,7 @@ export function recordExtractedPage(db: Db, records: ExtractedRecord[], cursor: 
 }
 
 export function readCursor(db: Db, source: string): { cursor: string | null; done: boolean; pagesRead: number; recordsRead: number; totalPages: number | null } | null {
-  const row = db.prepare('SELECT cursor, done, pages_read, records_read, total_pages FROM extract_cursors WHERE source = ?').get(source) as
+  const row = statement(db, 'SELECT cursor, done, pages_read, records_read, total_pages FROM extract_cursors WHERE source = ?').get(source) as
     | { cursor: string | null; done: number; pages_read: number; records_read: number; total_pages: number | null }
     | undefined;
   return row ? { cursor: row.cursor, done: row.done === 1, pagesRead: row.pages_read, recordsRead: row.records_read, totalPages: row.total_pages } : null;
@@ -78,12 +83,12 @@ export function readCursor(db: Db, source: string): { cursor: string | null; don
 
 /** Starts a fresh pass over a source (a later re-extraction for a delta run), keeping every customer already read. */
 export function restartCursor(db: Db, source: string): void {
-  db.prepare('DELETE FROM extract_cursors WHERE source = ?').run(source);
+  statement(db, 'DELETE FROM extract_cursors WHERE source = ?').run(source);
 }
 
 /** Whether this customer has anything in Rivo already (or possibly: in flight, uncertain). */
 export function hasPostedEvents(db: Db, key: string): boolean {
-  return !!db.prepare("SELECT 1 FROM events WHERE customer_key = ? AND status IN ('in_flight','uncertain','done') LIMIT 1").get(key);
+  return !!statement(db, "SELECT 1 FROM events WHERE customer_key = ? AND status IN ('in_flight','uncertain','done') LIMIT 1").get(key);
 }
 
 /**
@@ -93,22 +98,23 @@ export function hasPostedEvents(db: Db, key: string): boolean {
 export function recordRivoMatch(db: Db, key: string, rivo: RivoCustomerSnapshot): void {
   const at = now();
   if (hasPostedEvents(db, key)) {
-    db.prepare('UPDATE customers SET rivo_seen_at = ? WHERE key = ?').run(at, key);
+    statement(db, 'UPDATE customers SET rivo_seen_at = ? WHERE key = ?').run(at, key);
     return;
   }
-  db.prepare(
+  statement(
+    db,
     `UPDATE customers SET rivo_id = ?, rivo_email = ?, rivo_points_before = ?, rivo_lifetime_before = ?, rivo_credits_before = ?,
        rivo_tier_before = ?, rivo_tier_name_before = ?, rivo_dob_before = ?, rivo_seen_at = ? WHERE key = ?`,
   ).run(rivo.id, rivo.email, rivo.pointsTally, rivo.lifetimeTally, rivo.creditsCents, rivo.tierId, rivo.tierName, rivo.dob, at, key);
 }
 
 export function getCustomer(db: Db, key: string): CustomerRow | undefined {
-  return db.prepare('SELECT * FROM customers WHERE key = ?').get(key) as CustomerRow | undefined;
+  return statement(db, 'SELECT * FROM customers WHERE key = ?').get(key) as CustomerRow | undefined;
 }
 
 /** Customers in read order, in chunks, so a million rows never sit in memory at once. */
 export function* iterateCustomers(db: Db, where = '1 = 1', params: unknown[] = [], chunk = 1000): Generator<CustomerRow> {
-  const stmt = db.prepare(`SELECT * FROM customers WHERE seq > ? AND (${where}) ORDER BY seq LIMIT ?`);
+  const stmt = statement(db, `SELECT * FROM customers WHERE seq > ? AND (${where}) ORDER BY seq LIMIT ?`);
   let after = 0;
   for (;;) {
     const rows = stmt.all(after, ...params, chunk) as CustomerRow[];
@@ -121,20 +127,20 @@ export function* iterateCustomers(db: Db, where = '1 = 1', params: unknown[] = [
 /** The highest seq inside the pilot window (`--limit N` customers in read order), or Infinity without a limit. */
 export function limitSeq(db: Db, limit: number | null): number {
   if (limit === null) return Number.MAX_SAFE_INTEGER;
-  const seq = db.prepare('SELECT seq FROM customers ORDER BY seq LIMIT 1 OFFSET ?').pluck().get(limit - 1) as number | undefined;
+  const seq = pluckStatement(db, 'SELECT seq FROM customers ORDER BY seq LIMIT 1 OFFSET ?').get(limit - 1) as number | undefined;
   return seq ?? Number.MAX_SAFE_INTEGER;
 }
 
 export function countByState(db: Db): Record<CustomerState, number> {
   const out = { pending: 0, migrated: 0, nothing_to_migrate: 0, unmatched: 0, conflict: 0, rejected: 0, invalid: 0 } as Record<CustomerState, number>;
-  for (const r of db.prepare('SELECT state, count(*) AS n FROM customers GROUP BY state').all() as { state: CustomerState; n: number }[])
+  for (const r of statement(db, 'SELECT state, count(*) AS n FROM customers GROUP BY state').all() as { state: CustomerState; n: number }[])
     out[r.state] = r.n;
   return out;
 }
 
 /** Something the merchant must see that is not a customer state (a duplicate in Rivo, a value not restorable…). */
 export function recordProblem(db: Db, p: { customerKey?: string | null; eventKey?: string | null; kind: string; detail: string }): void {
-  db.prepare('INSERT INTO problems (customer_key, event_key, kind, detail, at) VALUES (?, ?, ?, ?, ?)').run(
+  statement(db, 'INSERT INTO problems (customer_key, event_key, kind, detail, at) VALUES (?, ?, ?, ?, ?)').run(
     p.customerKey ?? null,
     p.eventKey ?? null,
     p.kind,
@@ -156,7 +162,8 @@ export interface PlanTargets {
 
 /** Stores what the plan intends for a customer (reports and verify compare against these). */
 export function recordPlanTargets(db: Db, key: string, t: PlanTargets): void {
-  db.prepare(
+  statement(
+    db,
     `UPDATE customers SET target_points = ?, target_lifetime = ?, target_credits = ?, predicted_points = ?, predicted_lifetime = ?,
        predicted_credits = ?, predicted_tier = ?, predicted_dob = ?, planned_at = ? WHERE key = ?`,
   ).run(t.targetPoints, t.targetLifetime, t.targetCredits, t.predictedPoints, t.predictedLifetime, t.predictedCredits, t.predictedTier, t.predictedDob, now(), key);

@@ -3,6 +3,7 @@ import type { LedgerEvent } from '../mapper/migrated.js';
 import type { Db } from '../db/open.js';
 import { setCustomerState } from './customers.js';
 import type { EventRow } from './types.js';
+import { pluckStatement, statement } from './statements.js';
 
 const now = () => new Date().toISOString();
 
@@ -13,12 +14,13 @@ export class UnsettledEventsError extends Error {}
 
 /** Events that may or may not be in Rivo: they must be settled by read-back before anything is planned over them. */
 export function unsettledCount(db: Db, customerKey: string): number {
-  return db.prepare("SELECT count(*) FROM events WHERE customer_key = ? AND status IN ('in_flight','uncertain')").pluck().get(customerKey) as number;
+  return pluckStatement(db, "SELECT count(*) FROM events WHERE customer_key = ? AND status IN ('in_flight','uncertain')").get(customerKey) as number;
 }
 
 /** Adds a planned event, or plans again a key that was cancelled (or is still planned); never touches a sent one. */
 function upsertPlanned(db: Db, customerKey: string, rivoId: string, e: PlannedEvent, at: string): void {
-  db.prepare(
+  statement(
+    db,
     `INSERT INTO events (key, customer_key, rivo_id, kind, role, generation, points_amount, credits_cents, value, applied_at,
        internal_note, external_note, status, created_at, updated_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?)
@@ -38,15 +40,17 @@ export function replacePlan(db: Db, customerKey: string, rivoId: string, events:
     const unsettled = unsettledCount(db, customerKey);
     if (unsettled > 0) throw new UnsettledEventsError(`customer ${customerKey} has ${unsettled} unsettled events; settle them before re-planning`);
     const at = now();
-    db.prepare("UPDATE events SET status = 'cancelled', updated_at = ? WHERE customer_key = ? AND status = 'planned'").run(at, customerKey);
+    // Unsent events give way to the new plan; so do refused ones (Rivo refused them, so they are certainly not there):
+    // whatever is still owed is in the new plan.
+    statement(db, "UPDATE events SET status = 'cancelled', updated_at = ? WHERE customer_key = ? AND status IN ('planned','rejected')").run(at, customerKey);
     for (const e of events) {
-      const existing = db.prepare('SELECT status FROM events WHERE key = ?').pluck().get(e.key) as string | undefined;
-      // A key already done or rejected means the mapper was given a stale "migrated so far": refuse loudly.
+      const existing = pluckStatement(db, 'SELECT status FROM events WHERE key = ?').get(e.key) as string | undefined;
+      // A key already done means the mapper was given a stale "migrated so far": refuse loudly.
       if (existing && existing !== 'cancelled' && existing !== 'planned')
         throw new Error(`event ${e.key} is already ${existing}; the plan was computed from a stale ledger`);
       upsertPlanned(db, customerKey, rivoId, e, at);
     }
-    db.prepare('UPDATE customers SET planned_hash = ?, plan_notes = ? WHERE key = ?').run(valuesHash, notes.length ? JSON.stringify(notes) : null, customerKey);
+    statement(db, 'UPDATE customers SET planned_hash = ?, plan_notes = ? WHERE key = ?').run(valuesHash, notes.length ? JSON.stringify(notes) : null, customerKey);
     refreshCustomerState(db, customerKey);
   })();
 }
@@ -54,7 +58,7 @@ export function replacePlan(db: Db, customerKey: string, rivoId: string, events:
 /** The intent: committed before the request leaves, so a crash after this point is settled by reading back. */
 export function markInFlight(db: Db, keys: string[], batchId: string): void {
   db.transaction(() => {
-    const stmt = db.prepare("UPDATE events SET status = 'in_flight', batch_id = ?, attempts = attempts + 1, updated_at = ? WHERE key = ? AND status = 'planned'");
+    const stmt = statement(db, "UPDATE events SET status = 'in_flight', batch_id = ?, attempts = attempts + 1, updated_at = ? WHERE key = ? AND status = 'planned'");
     const at = now();
     for (const k of keys) if (stmt.run(batchId, at, k).changes !== 1) throw new Error(`event ${k} was not planned; refusing to send it`);
   })();
@@ -64,7 +68,8 @@ export function markInFlight(db: Db, keys: string[], batchId: string): void {
 export function markDone(db: Db, done: { key: string; rivoEventId?: string | null }[]): void {
   db.transaction(() => {
     const at = now();
-    const stmt = db.prepare(
+    const stmt = statement(
+      db,
       "UPDATE events SET status = 'done', rivo_event_id = coalesce(?, rivo_event_id), last_error = NULL, done_at = ?, updated_at = ? WHERE key = ? AND status IN ('in_flight','uncertain','planned')",
     );
     const customers = new Set<string>();
@@ -79,7 +84,7 @@ export function markDone(db: Db, done: { key: string; rivoEventId?: string | nul
 /** No answer we can trust: the write may or may not be in Rivo. Settled by reading back before anything is resent. */
 export function markUncertain(db: Db, keys: string[], error: string): void {
   db.transaction(() => {
-    const stmt = db.prepare("UPDATE events SET status = 'uncertain', last_error = ?, updated_at = ? WHERE key = ? AND status = 'in_flight'");
+    const stmt = statement(db, "UPDATE events SET status = 'uncertain', last_error = ?, updated_at = ? WHERE key = ? AND status = 'in_flight'");
     const at = now();
     for (const k of keys) stmt.run(error, at, k);
   })();
@@ -88,7 +93,7 @@ export function markUncertain(db: Db, keys: string[], error: string): void {
 /** Read-back proved the event is not in Rivo: it may be sent again (under the same key). */
 export function markAbsent(db: Db, keys: string[], error: string | null = null): void {
   db.transaction(() => {
-    const stmt = db.prepare("UPDATE events SET status = 'planned', last_error = coalesce(?, last_error), updated_at = ? WHERE key = ? AND status IN ('uncertain','in_flight')");
+    const stmt = statement(db, "UPDATE events SET status = 'planned', last_error = coalesce(?, last_error), updated_at = ? WHERE key = ? AND status IN ('uncertain','in_flight')");
     const at = now();
     for (const k of keys) stmt.run(error, at, k);
   })();
@@ -98,7 +103,7 @@ export function markAbsent(db: Db, keys: string[], error: string | null = null):
 export function markRejected(db: Db, keys: string[], reason: string): void {
   db.transaction(() => {
     const at = now();
-    const stmt = db.prepare("UPDATE events SET status = 'rejected', last_error = ?, updated_at = ? WHERE key = ? AND status IN ('in_flight','uncertain','planned')");
+    const stmt = statement(db, "UPDATE events SET status = 'rejected', last_error = ?, updated_at = ? WHERE key = ? AND status IN ('in_flight','uncertain','planned')");
     const customers = new Set<string>();
     for (const k of keys) {
       stmt.run(reason, at, k);
@@ -111,7 +116,7 @@ export function markRejected(db: Db, keys: string[], reason: string): void {
 /** `retry`: rejected events go back to planned; the customer's state follows. */
 export function replanRejected(db: Db, customerKey: string): number {
   return db.transaction(() => {
-    const n = db.prepare("UPDATE events SET status = 'planned', updated_at = ? WHERE customer_key = ? AND status = 'rejected'").run(now(), customerKey).changes;
+    const n = statement(db, "UPDATE events SET status = 'planned', updated_at = ? WHERE customer_key = ? AND status = 'rejected'").run(now(), customerKey).changes;
     refreshCustomerState(db, customerKey);
     return n;
   })();
@@ -119,11 +124,11 @@ export function replanRejected(db: Db, customerKey: string): number {
 
 /** After a crash, anything left in flight may or may not have reached Rivo. */
 export function inFlightToUncertain(db: Db): number {
-  return db.prepare("UPDATE events SET status = 'uncertain', last_error = coalesce(last_error, 'interrupted while in flight'), updated_at = ? WHERE status = 'in_flight'").run(now()).changes;
+  return statement(db, "UPDATE events SET status = 'uncertain', last_error = coalesce(last_error, 'interrupted while in flight'), updated_at = ? WHERE status = 'in_flight'").run(now()).changes;
 }
 
 function customerOf(db: Db, key: string): string {
-  const c = db.prepare('SELECT customer_key FROM events WHERE key = ?').pluck().get(key) as string | undefined;
+  const c = pluckStatement(db, 'SELECT customer_key FROM events WHERE key = ?').get(key) as string | undefined;
   if (!c) throw new Error(`unknown event ${key}`);
   return c;
 }
@@ -133,10 +138,10 @@ function customerOf(db: Db, key: string): string {
  * planned, in flight or uncertain → pending; everything done (or nothing owed) → migrated / nothing_to_migrate.
  */
 export function refreshCustomerState(db: Db, customerKey: string): void {
-  const counts = db.prepare('SELECT status, count(*) AS n FROM events WHERE customer_key = ? GROUP BY status').all(customerKey) as { status: string; n: number }[];
+  const counts = statement(db, 'SELECT status, count(*) AS n FROM events WHERE customer_key = ? GROUP BY status').all(customerKey) as { status: string; n: number }[];
   const n = (s: string) => counts.find((c) => c.status === s)?.n ?? 0;
   if (n('rejected') > 0) {
-    const reason = db.prepare("SELECT last_error FROM events WHERE customer_key = ? AND status = 'rejected' ORDER BY updated_at DESC LIMIT 1").pluck().get(customerKey) as string | null;
+    const reason = pluckStatement(db, "SELECT last_error FROM events WHERE customer_key = ? AND status = 'rejected' ORDER BY updated_at DESC LIMIT 1").get(customerKey) as string | null;
     setCustomerState(db, customerKey, 'rejected', `Rivo refused: ${reason ?? 'no reason given'}`);
   } else if (n('planned') + n('in_flight') + n('uncertain') > 0) setCustomerState(db, customerKey, 'pending', null);
   else if (n('done') > 0) setCustomerState(db, customerKey, 'migrated', null);
@@ -151,20 +156,19 @@ export function toLedgerEvent(r: EventRow): LedgerEvent {
 /** The events that are, or may be, in Rivo for this customer: what every new plan is a delta against. */
 export function postedEvents(db: Db, customerKey: string): LedgerEvent[] {
   return (
-    db
-      .prepare(`SELECT * FROM events WHERE customer_key = ? AND status IN ('in_flight','uncertain','done') ORDER BY generation, created_at, key`)
+    statement(db, `SELECT * FROM events WHERE customer_key = ? AND status IN ('in_flight','uncertain','done') ORDER BY generation, created_at, key`)
       .all(customerKey) as EventRow[]
   ).map(toLedgerEvent);
 }
 
 /** The generation the next rollback of this customer carries (0, then 1 after a re-migration, …). */
 export function nextRollbackGeneration(db: Db, customerKey: string): number {
-  const g = db.prepare("SELECT max(generation) FROM events WHERE customer_key = ? AND role = 'rollback' AND status IN ('in_flight','uncertain','done')").pluck().get(customerKey) as number | null;
+  const g = pluckStatement(db, "SELECT max(generation) FROM events WHERE customer_key = ? AND role = 'rollback' AND status IN ('in_flight','uncertain','done')").get(customerKey) as number | null;
   return g === null ? 0 : g + 1;
 }
 
 export function eventsOf(db: Db, customerKey: string): EventRow[] {
-  return db.prepare('SELECT * FROM events WHERE customer_key = ? ORDER BY generation, created_at, key').all(customerKey) as EventRow[];
+  return statement(db, 'SELECT * FROM events WHERE customer_key = ? ORDER BY generation, created_at, key').all(customerKey) as EventRow[];
 }
 
 /** The prefix of `last_error` on a done event that read-back found more than once in Rivo. */
@@ -182,16 +186,18 @@ export const DUPLICATE_PROBLEM = 'duplicate_event';
 export function markDoneWithDuplicates(db: Db, found: { key: string; rivoEventIds: string[] }[]): void {
   db.transaction(() => {
     const at = now();
-    const stmt = db.prepare(
+    const stmt = statement(
+      db,
       "UPDATE events SET status = 'done', rivo_event_id = coalesce(?, rivo_event_id), last_error = ?, done_at = coalesce(done_at, ?), updated_at = ? WHERE key = ? AND status IN ('in_flight','uncertain','planned','done')",
     );
-    const problem = db.prepare(
+    const problem = statement(
+      db,
       `INSERT INTO problems (customer_key, event_key, kind, detail, at) SELECT ?, ?, ?, ?, ?
        WHERE NOT EXISTS (SELECT 1 FROM problems WHERE event_key = ? AND kind = ? AND detail = ?)`,
     );
     const customers = new Set<string>();
     for (const f of found) {
-      const row = db.prepare('SELECT customer_key, points_amount, credits_cents FROM events WHERE key = ?').get(f.key) as
+      const row = statement(db, 'SELECT customer_key, points_amount, credits_cents FROM events WHERE key = ?').get(f.key) as
         | { customer_key: string; points_amount: number; credits_cents: number }
         | undefined;
       if (!row) throw new Error(`unknown event ${f.key}`);
@@ -210,8 +216,7 @@ export function markDoneWithDuplicates(db: Db, found: { key: string; rivoEventId
 
 /** Every event found more than once in Rivo: status and the reports list them. */
 export function duplicateEvents(db: Db): Pick<EventRow, 'key' | 'customer_key' | 'rivo_id' | 'points_amount' | 'credits_cents' | 'last_error'>[] {
-  return db
-    .prepare(`SELECT key, customer_key, rivo_id, points_amount, credits_cents, last_error FROM events WHERE status = 'done' AND last_error LIKE '${DUPLICATE_NOTE}:%' ORDER BY customer_key, key`)
+  return statement(db, `SELECT key, customer_key, rivo_id, points_amount, credits_cents, last_error FROM events WHERE status = 'done' AND last_error LIKE '${DUPLICATE_NOTE}:%' ORDER BY customer_key, key`)
     .all() as Pick<EventRow, 'key' | 'customer_key' | 'rivo_id' | 'points_amount' | 'credits_cents' | 'last_error'>[];
 }
 
@@ -227,13 +232,13 @@ export function planRollbackEvents(db: Db, customerKey: string, rivoId: string, 
     if (unsettled > 0) throw new UnsettledEventsError(`customer ${customerKey} has ${unsettled} unsettled events; settle them before planning a rollback`);
     const at = now();
     const keys = new Set(events.map((e) => e.key));
-    const cancel = db.prepare("UPDATE events SET status = 'cancelled', updated_at = ? WHERE key = ? AND status = 'planned'");
-    for (const k of db.prepare("SELECT key FROM events WHERE customer_key = ? AND status = 'planned'").pluck().all(customerKey) as string[])
+    const cancel = statement(db, "UPDATE events SET status = 'cancelled', updated_at = ? WHERE key = ? AND status = 'planned'");
+    for (const k of pluckStatement(db, "SELECT key FROM events WHERE customer_key = ? AND status = 'planned'").all(customerKey) as string[])
       if (!keys.has(k)) cancel.run(at, k);
     const added: string[] = [];
     const kept: { key: string; status: string }[] = [];
     for (const e of events) {
-      const existing = db.prepare('SELECT status FROM events WHERE key = ?').pluck().get(e.key) as string | undefined;
+      const existing = pluckStatement(db, 'SELECT status FROM events WHERE key = ?').get(e.key) as string | undefined;
       if (existing && existing !== 'cancelled' && existing !== 'planned') {
         kept.push({ key: e.key, status: existing });
         continue;

@@ -2,6 +2,7 @@ import type { CustomerState } from '../domain.js';
 import type { Db } from '../db/open.js';
 import { hasPostedEvents, setCustomerState } from './customers.js';
 import { unsettledCount } from './events.js';
+import { statement } from './statements.js';
 
 /**
  * Holds a customer out of the migration (unmatched, conflict, skipped): their not-yet-sent events are cancelled
@@ -10,14 +11,15 @@ import { unsettledCount } from './events.js';
  */
 export function holdCustomer(db: Db, key: string, state: Extract<CustomerState, 'unmatched' | 'conflict' | 'nothing_to_migrate' | 'invalid'>, reason: string): void {
   db.transaction(() => {
-    db.prepare("UPDATE events SET status = 'cancelled', updated_at = ? WHERE customer_key = ? AND status = 'planned'").run(new Date().toISOString(), key);
+    statement(db, "UPDATE events SET status = 'cancelled', updated_at = ? WHERE customer_key = ? AND status = 'planned'").run(new Date().toISOString(), key);
     if (!hasPostedEvents(db, key))
-      db.prepare(
+      statement(
+        db,
         `UPDATE customers SET target_points = NULL, target_lifetime = NULL, target_credits = NULL, predicted_points = NULL,
            predicted_lifetime = NULL, predicted_credits = NULL, predicted_tier = NULL, predicted_dob = NULL, planned_at = NULL WHERE key = ?`,
       ).run(key);
     // Held on these values: a later pass over changed customers need not decide again until they change.
-    db.prepare('UPDATE customers SET planned_hash = values_hash WHERE key = ?').run(key);
+    statement(db, 'UPDATE customers SET planned_hash = values_hash WHERE key = ?').run(key);
     setCustomerState(db, key, state, reason);
   })();
 }

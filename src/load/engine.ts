@@ -9,6 +9,7 @@ import { findKeyInNote } from '../mapper/keys.js';
 import type { RivoApi, RivoEvent } from '../rivo/api.js';
 import { sameDob, toOutgoing } from './outgoing.js';
 import {
+  isSendable,
   plannedEvents,
   pointsSettledDone,
   scopeCounts,
@@ -22,8 +23,10 @@ import {
  * The machinery `load` and `rollback` share: it sends what the ledger says is planned and settles what the ledger
  * says is uncertain, exactly once, in rounds.
  *
- * One round = settle (wait `settleDelayMs` once, then read back every customer with an uncertain write) and then one
- * pass over the sendable customers. Rules that make it exactly once:
+ * One round = settle (wait `settleDelayMs` once, then read back every customer with an uncertain write) and, at the
+ * same time, one pass over the sendable customers: a customer with an uncertain write is not sendable, so the
+ * settle delay is spent sending everyone else rather than waiting. A customer's tier and birthday updates follow its
+ * points as soon as they land, in the same pass. Rules that make it exactly once:
  *  - the intent (`markInFlight`) is committed before a request leaves, the outcome after it answers;
  *  - a write whose outcome is unknown (`err.uncertain`) is never resent before read-back proved it absent;
  *  - a customer is never in two requests at once: all its planned points events go in one request (or, one by
@@ -134,6 +137,7 @@ export class LoadEngine {
   private readonly startedAt = Date.now();
   private readonly startRequests: number;
   private lastProgressAt = 0;
+  private progressCostMs = 0;
   private round = 0;
   private readonly limit: ReturnType<typeof pLimit>;
 
@@ -151,12 +155,12 @@ export class LoadEngine {
       this.round++;
       this.stats.rounds = this.round;
       const failuresBefore = this.failureCount;
-      const settled = await this.settlePhase();
-      if (this.stopped()) break;
-      const units = await this.sendPass();
+      // Settling starts first (it picks the customers uncertain now), sending runs meanwhile on the others.
+      const [settled, units] = await Promise.all([this.settlePhase(), this.sendPass()]);
       if (this.stopped()) break;
       const failed = this.failureCount > failuresBefore;
-      if (units === 0 && this.toSettle().length === 0) break;
+      // Customers settled in this round may have been planned again after the pass went by them: one more round.
+      if (units === 0 && settled === 0 && this.toSettle().length === 0) break;
       // Defensive: a round that neither sent nor settled anything cannot make the next one different.
       if (units === 0 && settled === 0 && !failed) break;
       if (failed) await this.sleep(backoffDelay(failedRounds++, { maxRetries: 0, ...this.o.roundPause }));
@@ -297,19 +301,63 @@ export class LoadEngine {
 
   // ---- sending --------------------------------------------------------------------------------------------------
 
+  /**
+   * One pass over the sendable customers, streamed: `concurrency` workers take units from a queue that is refilled
+   * from the ledger a chunk of customers at a time, so no worker waits for the slowest unit of a chunk. A worker whose
+   * points unit landed sends those customers' tier and birthday updates next (never while their points are open).
+   */
   private async sendPass(): Promise<number> {
     const chunk = this.o.chunkCustomers ?? 500;
     let after = 0;
+    let exhausted = false;
     let units = 0;
-    while (!this.stopped()) {
-      const customers = sendableCustomers(this.o.db, this.o.scope, after, chunk);
-      if (!customers.length) break;
-      after = customers[customers.length - 1]!.seq;
-      const work = this.buildUnits(customers.filter((c) => !this.exhausted.has(c.key)).map((c) => c.key));
-      units += work.length;
-      await this.forEach(work, (u) => this.runUnit(u));
-    }
+    const queue: Unit[] = [];
+    let head = 0;
+    const next = (): Unit | undefined => {
+      while (head >= queue.length && !exhausted && !this.stopped()) {
+        queue.length = 0;
+        head = 0;
+        const customers = sendableCustomers(this.o.db, this.o.scope, after, chunk);
+        if (!customers.length) {
+          exhausted = true;
+          break;
+        }
+        after = customers[customers.length - 1]!.seq;
+        queue.push(...this.buildUnits(customers.filter((c) => !this.exhausted.has(c.key)).map((c) => c.key)));
+      }
+      return head < queue.length ? queue[head++] : undefined;
+    };
+    const worker = async () => {
+      const followUps: Unit[] = [];
+      for (;;) {
+        if (this.stopped()) return;
+        const unit = followUps.pop() ?? next();
+        if (!unit) return;
+        units++;
+        await this.limit(async () => {
+          if (this.stopped()) return;
+          try {
+            const landed = await this.runUnit(unit);
+            for (const key of landed) {
+              const updates = this.updatesUnitOf(key);
+              if (updates) followUps.push(updates);
+            }
+          } catch (err) {
+            this.fatal ??= err;
+          }
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, this.o.concurrency) }, worker));
     return units;
+  }
+
+  /** The tier and birthday updates of a customer whose points just landed, when it may be sent them now. */
+  private updatesUnitOf(key: string): Unit | undefined {
+    const { db, scope } = this.o;
+    if (this.exhausted.has(key) || !isSendable(db, scope, key) || !pointsSettledDone(db, key, scope)) return undefined;
+    const updates = plannedEvents(db, scope, key).filter((e) => e.kind !== 'points');
+    return updates.length ? { kind: 'updates', customer: { key, events: updates } } : undefined;
   }
 
   /**
@@ -348,18 +396,22 @@ export class LoadEngine {
     return units;
   }
 
-  private async runUnit(unit: Unit): Promise<void> {
-    if (unit.kind === 'batch') await this.sendBatches(unit.customers);
-    else if (unit.kind === 'single') await this.sendOneByOne(unit.customer);
+  /** Sends one unit; returns the customers whose points it landed in full (their updates may follow). */
+  private async runUnit(unit: Unit): Promise<string[]> {
+    let landed: string[] = [];
+    if (unit.kind === 'batch') landed = (await this.sendBatches(unit.customers)) ? unit.customers.map((c) => c.key) : [];
+    else if (unit.kind === 'single') landed = (await this.sendOneByOne(unit.customer)) ? [unit.customer.key] : [];
     else await this.sendUpdates(unit.customer);
     this.progress('send');
+    return landed;
   }
 
-  private async sendBatches(customers: CustomerWork[]): Promise<void> {
+  /** True when every event of these customers landed. */
+  private async sendBatches(customers: CustomerWork[]): Promise<boolean> {
     const { db, rivo, batchSize } = this.o;
     const events = customers.flatMap((c) => c.events);
     for (let i = 0; i < events.length; i += batchSize) {
-      if (this.stopped()) return;
+      if (this.stopped()) return false;
       const chunk = events.slice(i, i + batchSize);
       const keys = chunk.map((e) => e.key);
       const body = chunk.map(toOutgoing);
@@ -370,18 +422,19 @@ export class LoadEngine {
         await rivo.createEventsBatch(body);
       } catch (err) {
         this.writeFailed(err, keys, owners, 'batch');
-        return;
+        return false;
       }
       markDone(db, keys.map((key) => ({ key })));
       this.stats.eventsLanded += keys.length;
     }
+    return true;
   }
 
-  /** One event per request, in order; the customer stops at its first failure (the rest stay planned). */
-  private async sendOneByOne(customer: CustomerWork): Promise<void> {
+  /** One event per request, in order; the customer stops at its first failure (the rest stay planned). True when all landed. */
+  private async sendOneByOne(customer: CustomerWork): Promise<boolean> {
     const { db, rivo } = this.o;
     for (const row of customer.events) {
-      if (this.stopped()) return;
+      if (this.stopped()) return false;
       const body = toOutgoing(row);
       markInFlight(db, [row.key], this.requestId('s'));
       this.stats.singlesSent++;
@@ -390,11 +443,12 @@ export class LoadEngine {
         created = await rivo.createEvent(body);
       } catch (err) {
         this.writeFailed(err, [row.key], [customer.key], 'single');
-        return;
+        return false;
       }
       markDone(db, [{ key: row.key, rivoEventId: created?.id ?? null }]);
       this.stats.eventsLanded++;
     }
+    return true;
   }
 
   private async sendUpdates(customer: CustomerWork): Promise<void> {
@@ -511,9 +565,13 @@ export class LoadEngine {
   private progress(phase: LoadProgress['phase'], force = false): void {
     if (!this.o.onProgress) return;
     const now = Date.now();
-    if (!force && now - this.lastProgressAt < (this.o.progressEveryMs ?? 2000)) return;
+    // The counts are two aggregate queries over the ledger: on a large one they are spaced so that they never take
+    // more than ~2% of the time (the event loop, and with it the rate gate, waits while they run).
+    const every = Math.max(this.o.progressEveryMs ?? 2000, this.progressCostMs * 50);
+    if (!force && now - this.lastProgressAt < every) return;
     this.lastProgressAt = now;
     const c = scopeCounts(this.o.db, this.o.scope);
+    this.progressCostMs = Date.now() - now;
     const requests = this.o.rivo.requestCount - this.startRequests;
     const elapsed = (now - this.startedAt) / 1000;
     const perRequest = this.o.sendMode === 'batch' ? this.o.batchSize : 1;

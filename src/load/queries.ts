@@ -1,5 +1,6 @@
 import type { Db } from '../db/open.js';
 import type { EventRow } from '../ledger/types.js';
+import { pluckStatement, statement } from '../ledger/statements.js';
 
 /**
  * What the loader reads from the ledger. Reads only: every status change goes through `ledger/events.ts`.
@@ -29,8 +30,8 @@ export interface SendableCustomer {
  * that customer is sent again), and no refused write in scope (a refused customer waits for `retry`).
  */
 export function sendableCustomers(db: Db, scope: Scope, afterSeq: number, limit: number): SendableCustomer[] {
-  return db
-    .prepare(
+  return statement(
+      db,
       `SELECT c.key, c.seq FROM customers c
        WHERE c.seq > ? AND c.seq <= ?${stateSql(scope)}
          AND EXISTS (SELECT 1 FROM events e WHERE e.customer_key = c.key AND e.status = 'planned'${roleSql(scope)})
@@ -41,13 +42,25 @@ export function sendableCustomers(db: Db, scope: Scope, afterSeq: number, limit:
     .all(afterSeq, scope.maxSeq, limit) as SendableCustomer[];
 }
 
+/** The test of `sendableCustomers` for one customer. */
+export function isSendable(db: Db, scope: Scope, customerKey: string): boolean {
+  return !!statement(
+    db,
+    `SELECT 1 FROM customers c
+     WHERE c.key = ? AND c.seq <= ?${stateSql(scope)}
+       AND EXISTS (SELECT 1 FROM events e WHERE e.customer_key = c.key AND e.status = 'planned'${roleSql(scope)})
+       AND NOT EXISTS (SELECT 1 FROM events e WHERE e.customer_key = c.key AND e.status IN ('in_flight','uncertain'))
+       AND NOT EXISTS (SELECT 1 FROM events e WHERE e.customer_key = c.key AND e.status = 'rejected'${roleSql(scope)})`,
+  ).get(customerKey, scope.maxSeq);
+}
+
 /**
  * A customer's planned events in scope, in sending order: additions before subtractions (Rivo may refuse to take a
  * balance below zero, so `earned` goes before `spent`), then by generation and key.
  */
 export function plannedEvents(db: Db, scope: Scope, customerKey: string): EventRow[] {
-  return db
-    .prepare(
+  return statement(
+      db,
       `SELECT * FROM events e WHERE e.customer_key = ? AND e.status = 'planned'${roleSql(scope)}
        ORDER BY (e.points_amount < 0 OR e.credits_cents < 0), e.generation, e.key`,
     )
@@ -56,25 +69,23 @@ export function plannedEvents(db: Db, scope: Scope, customerKey: string): EventR
 
 /** Whether the customer's points (in scope) are all in Rivo, so tier and birthday updates may follow. */
 export function pointsSettledDone(db: Db, customerKey: string, scope: Scope): boolean {
-  return !db
-    .prepare(`SELECT 1 FROM events e WHERE e.customer_key = ? AND e.kind = 'points' AND e.status IN ('planned','in_flight','uncertain','rejected')${roleSql(scope)} LIMIT 1`)
+  return !statement(db, `SELECT 1 FROM events e WHERE e.customer_key = ? AND e.kind = 'points' AND e.status IN ('planned','in_flight','uncertain','rejected')${roleSql(scope)} LIMIT 1`)
     .get(customerKey);
 }
 
 /** Customers (in the seq window) with writes whose outcome is not known. */
 export function uncertainCustomers(db: Db, maxSeq: number, only?: ReadonlySet<string>): string[] {
-  const keys = db
-    .prepare(
+  const keys = pluckStatement(
+      db,
       `SELECT DISTINCT e.customer_key FROM events e JOIN customers c ON c.key = e.customer_key
        WHERE e.status IN ('uncertain','in_flight') AND c.seq <= ? ORDER BY c.seq`,
     )
-    .pluck()
     .all(maxSeq) as string[];
   return only ? keys.filter((k) => only.has(k)) : keys;
 }
 
 export function uncertainEventsOf(db: Db, customerKey: string): EventRow[] {
-  return db.prepare("SELECT * FROM events WHERE customer_key = ? AND status = 'uncertain' ORDER BY key").all(customerKey) as EventRow[];
+  return statement(db, "SELECT * FROM events WHERE customer_key = ? AND status = 'uncertain' ORDER BY key").all(customerKey) as EventRow[];
 }
 
 export interface ScopeCounts {
@@ -91,8 +102,8 @@ export interface ScopeCounts {
 
 /** Progress and summary numbers for a scope (cancelled events are not part of any total). */
 export function scopeCounts(db: Db, scope: Scope): ScopeCounts {
-  const ev = db
-    .prepare(
+  const ev = statement(
+      db,
       `SELECT
          count(*) AS total,
          coalesce(sum(e.status = 'done'), 0) AS done,
@@ -105,8 +116,8 @@ export function scopeCounts(db: Db, scope: Scope): ScopeCounts {
        WHERE c.seq <= ? AND e.status != 'cancelled'${roleSql(scope)}`,
     )
     .get(scope.maxSeq) as Record<string, number>;
-  const cu = db
-    .prepare(
+  const cu = statement(
+      db,
       `SELECT count(*) AS total, coalesce(sum(open = 0), 0) AS done FROM (
          SELECT e.customer_key, sum(e.status != 'done') AS open
          FROM events e JOIN customers c ON c.key = e.customer_key
@@ -139,8 +150,8 @@ export interface OpenEvent {
  * may send to. Planned events of a rejected or held customer are not "pending": that customer needs attention.
  */
 export function openEvents(db: Db, scope: Scope, limit: number): OpenEvent[] {
-  return db
-    .prepare(
+  return statement(
+      db,
       `SELECT e.customer_key, e.key, e.status, e.last_error FROM events e JOIN customers c ON c.key = e.customer_key
        WHERE c.seq <= ?${roleSql(scope)}
          AND (e.status IN ('in_flight','uncertain') OR (e.status = 'planned'${stateSql(scope)}))
@@ -150,19 +161,18 @@ export function openEvents(db: Db, scope: Scope, limit: number): OpenEvent[] {
 }
 
 export function countOpenEvents(db: Db, scope: Scope): number {
-  return db
-    .prepare(
+  return pluckStatement(
+      db,
       `SELECT count(*) FROM events e JOIN customers c ON c.key = e.customer_key
        WHERE c.seq <= ?${roleSql(scope)}
          AND (e.status IN ('in_flight','uncertain') OR (e.status = 'planned'${stateSql(scope)}))`,
     )
-    .pluck()
     .get(scope.maxSeq) as number;
 }
 
 export function rejectedEvents(db: Db, scope: Scope, limit: number): OpenEvent[] {
-  return db
-    .prepare(
+  return statement(
+      db,
       `SELECT e.customer_key, e.key, e.status, e.last_error FROM events e JOIN customers c ON c.key = e.customer_key
        WHERE c.seq <= ? AND e.status = 'rejected'${roleSql(scope)} ORDER BY c.seq, e.key LIMIT ?`,
     )
@@ -172,26 +182,25 @@ export function rejectedEvents(db: Db, scope: Scope, limit: number): OpenEvent[]
 /** Customer counts per state in the seq window. */
 export function statesInWindow(db: Db, maxSeq: number): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const r of db.prepare('SELECT state, count(*) AS n FROM customers WHERE seq <= ? GROUP BY state').all(maxSeq) as { state: string; n: number }[])
+  for (const r of statement(db, 'SELECT state, count(*) AS n FROM customers WHERE seq <= ? GROUP BY state').all(maxSeq) as { state: string; n: number }[])
     out[r.state] = r.n;
   return out;
 }
 
 /** Pending customers in the window with no events to send at all: `plan` has not covered them yet. */
 export function unplannedPending(db: Db, maxSeq: number): number {
-  return db
-    .prepare(
+  return pluckStatement(
+      db,
       `SELECT count(*) FROM customers c WHERE c.seq <= ? AND c.state = 'pending'
          AND NOT EXISTS (SELECT 1 FROM events e WHERE e.customer_key = c.key AND e.status IN ('planned','in_flight','uncertain'))`,
     )
-    .pluck()
     .get(maxSeq) as number;
 }
 
 /** Points and credit sums per status group, for the summary. */
 export function amountsInScope(db: Db, scope: Scope): { donePoints: number; doneCreditsCents: number; openPoints: number; openCreditsCents: number } {
-  const r = db
-    .prepare(
+  const r = statement(
+      db,
       `SELECT
          coalesce(sum(CASE WHEN e.status = 'done' THEN e.points_amount END), 0) AS donePoints,
          coalesce(sum(CASE WHEN e.status = 'done' THEN e.credits_cents END), 0) AS doneCreditsCents,

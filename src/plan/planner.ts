@@ -10,6 +10,7 @@ import { foldEvents, planCustomer, resolveIdentities, type Resolution, type Rivo
 import type { RivoApi } from '../rivo/api.js';
 import { rivoBeforeOf, yotpoCustomerOf } from './customer-view.js';
 import { chooseLookup, listAllRivoCustomers, lookUpOne, refreshTiers, rivoByEmail, rivoById } from './rivo-index.js';
+import { pluckStatement, statement } from '../ledger/statements.js';
 
 export interface PlanOptions {
   db: Db;
@@ -56,7 +57,13 @@ const SCOPES: Record<PlanScope, string> = {
   held: "state IN ('unmatched','conflict')",
 };
 
-const CHUNK = 500;
+/**
+ * Customers per transaction. Each commit writes the index pages its customers touched and waits for the disk;
+ * 5,000 customers share most of those pages (measured on 100k customers: 500 per commit 35 s, 5,000 per commit 24 s).
+ */
+const CHUNK = 5000;
+/** Rows read per query while planning (kept small: see pass 1). */
+const ROW_PAGE = 100;
 /** A Rivo listing older than this process is stale; within one process (migrate's passes) it is reused. */
 const processStartedAt = new Date().toISOString();
 const ACTIVE = "state <> 'invalid' AND seq <= ?";
@@ -75,7 +82,7 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
   const limitSeq = options.limitSeq ?? Number.MAX_SAFE_INTEGER;
   const inScope = `${ACTIVE} AND (${SCOPES[options.scope ?? 'all']})`;
   const now = options.now ?? (() => new Date().toISOString());
-  const total = db.prepare(`SELECT count(*) FROM customers WHERE ${inScope}`).pluck().get(limitSeq) as number;
+  const total = pluckStatement(db, `SELECT count(*) FROM customers WHERE ${inScope}`).get(limitSeq) as number;
   const summary: PlanSummary = { considered: total, planned: 0, events: 0, unmatched: 0, conflicts: 0, nothingToMigrate: 0, awaitingSettlement: 0, errors: 0, rivoLookup: 'none' };
   if (total === 0) return summary;
 
@@ -92,26 +99,26 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
 
   // Pass 1: each record on its own. The candidates persist across passes, so records landing on one Rivo customer
   // are found by a query over everyone read so far, not in memory.
-  db.prepare("DELETE FROM match_candidates WHERE customer_key IN (SELECT key FROM customers WHERE state = 'invalid')").run();
-  const addCandidate = db.prepare('INSERT OR REPLACE INTO match_candidates (customer_key, rivo_id, explicit) VALUES (?, ?, ?)');
-  const dropCandidate = db.prepare('DELETE FROM match_candidates WHERE customer_key = ?');
+  statement(db, "DELETE FROM match_candidates WHERE customer_key IN (SELECT key FROM customers WHERE state = 'invalid')").run();
+  const addCandidate = statement(db, 'INSERT OR REPLACE INTO match_candidates (customer_key, rivo_id, explicit) VALUES (?, ?, ?)');
+  const dropCandidate = statement(db, 'DELETE FROM match_candidates WHERE customer_key = ?');
   let done = 0;
-  let batch: { key: string; r: Resolution }[] = [];
-  const flush = () => {
-    db.transaction(() => {
-      for (const { key, r } of batch) {
-        if (r.kind === 'matched') addCandidate.run(key, r.rivoId, r.via === 'identity_map' ? 1 : 0);
-        else dropCandidate.run(key);
-      }
-    })();
-    batch = [];
-  };
-  for (const row of iterateCustomers(db, inScope, [limitSeq])) {
-    batch.push({ key: row.key, r: single(row) });
-    if (batch.length >= CHUNK) flush();
-    options.onProgress?.({ phase: 'match', done: ++done, total });
-  }
-  flush();
+  // Rows are read in small pages and handled as they come, CHUNK of them per transaction: nothing holds more than a
+  // page of rows, so they die young instead of filling the old generation between collections.
+  const matchRows = iterateCustomers(db, inScope, [limitSeq], ROW_PAGE);
+  const matchSome = db.transaction((): boolean => {
+    for (let n = 0; n < CHUNK; n++) {
+      const next = matchRows.next();
+      if (next.done) return false;
+      const row = next.value;
+      const r = single(row);
+      if (r.kind === 'matched') addCandidate.run(row.key, r.rivoId, r.via === 'identity_map' ? 1 : 0);
+      else dropCandidate.run(row.key);
+      options.onProgress?.({ phase: 'match', done: ++done, total });
+    }
+    return true;
+  });
+  while (matchSome());
   const overrides = resolveSharedRivoCustomers(db, lookup, identityMap);
 
   // Pass 2: plan each customer in this window.
@@ -185,15 +192,21 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
       recordProblem(db, { customerKey: row.key, kind: 'plan_error', detail: (err as Error).message });
     }
   };
+  // Only the overridden keys met in this pass need remembering (a Set of every key would grow with the store).
   const planned = new Set<string>();
-  for (const row of iterateCustomers(db, inScope, [limitSeq])) {
-    chunk.push(row);
-    planned.add(row.key);
-    if (chunk.length >= CHUNK) {
-      planChunk();
-      options.onProgress?.({ phase: 'plan', done: (done += CHUNK), total });
-      if (options.signal?.aborted) break;
+  const planRows = iterateCustomers(db, inScope, [limitSeq], ROW_PAGE);
+  const planSome = db.transaction((): boolean => {
+    for (let n = 0; n < CHUNK; n++) {
+      const next = planRows.next();
+      if (next.done) return false;
+      if (overrides.has(next.value.key)) planned.add(next.value.key);
+      planOne(next.value);
     }
+    return true;
+  });
+  while (planSome()) {
+    options.onProgress?.({ phase: 'plan', done: (done += CHUNK), total });
+    if (options.signal?.aborted) break;
   }
   // A conflict found in this pass may involve a record planned in an earlier one (and not sent yet): hold it too.
   for (const key of overrides.keys()) {
@@ -208,13 +221,11 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
 async function fillRivoIndex(options: PlanOptions, inScope: string, limitSeq: number): Promise<'list' | 'get'> {
   const { db, config, rivo } = options;
   // Those never matched need a lookup; matched ones keep the Rivo values first observed.
-  const toLookUp = db
-    .prepare(`SELECT count(*) FROM customers WHERE ${inScope} AND (rivo_id IS NULL OR state IN ('unmatched','conflict'))`)
-    .pluck()
+  const toLookUp = pluckStatement(db, `SELECT count(*) FROM customers WHERE ${inScope} AND (rivo_id IS NULL OR state IN ('unmatched','conflict'))`)
     .get(limitSeq) as number;
   const mode = chooseLookup(config.rivo.lookup, toLookUp);
   if (mode === 'list') {
-    const listedThisRun = db.prepare("SELECT value FROM meta WHERE key = 'rivo_listed_at'").pluck().get() as string | undefined;
+    const listedThisRun = pluckStatement(db, "SELECT value FROM meta WHERE key = 'rivo_listed_at'").get() as string | undefined;
     // When migrate overlaps the stages, one listing serves every pass of the same process.
     if (options.relist || !listedThisRun || listedThisRun < processStartedAt)
       await listAllRivoCustomers(db, rivo, (seen) => options.onProgress?.({ phase: 'rivo', done: seen, total: seen }), options.signal);
@@ -236,8 +247,8 @@ async function fillRivoIndex(options: PlanOptions, inScope: string, limitSeq: nu
  */
 function resolveSharedRivoCustomers(db: Db, lookup: RivoLookup, identityMap: Record<string, string>): Map<string, Resolution> {
   const out = new Map<string, Resolution>();
-  const shared = db.prepare('SELECT rivo_id FROM match_candidates GROUP BY rivo_id HAVING count(*) > 1').pluck().all() as string[];
-  const members = db.prepare('SELECT c.* FROM match_candidates m JOIN customers c ON c.key = m.customer_key WHERE m.rivo_id = ? ORDER BY c.seq');
+  const shared = pluckStatement(db, 'SELECT rivo_id FROM match_candidates GROUP BY rivo_id HAVING count(*) > 1').all() as string[];
+  const members = statement(db, 'SELECT c.* FROM match_candidates m JOIN customers c ON c.key = m.customer_key WHERE m.rivo_id = ? ORDER BY c.seq');
   for (const rivoId of shared) {
     const group = members.all(rivoId) as CustomerRow[];
     const posted = group.filter((c) => hasPostedEvents(db, c.key));

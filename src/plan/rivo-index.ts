@@ -1,6 +1,7 @@
 import type { Db } from '../db/open.js';
 import type { RivoCustomerSnapshot, RivoTier } from '../domain.js';
 import type { RivoApi } from '../rivo/api.js';
+import { statement } from '../ledger/statements.js';
 
 const CHUNK = 250;
 
@@ -15,7 +16,8 @@ export function chooseLookup(setting: 'auto' | 'list' | 'get', customersToLookUp
 }
 
 function upsertStatement(db: Db) {
-  return db.prepare(
+  return statement(
+    db,
     `INSERT INTO rivo_customers (id, email_norm, email, points_tally, lifetime, credits_cents, tier_id, tier_name, dob, loyalty_status, seen_at)
      VALUES (@id, @emailNorm, @email, @pointsTally, @lifetimeTally, @creditsCents, @tierId, @tierName, @dob, @loyaltyStatus, @at)
      ON CONFLICT(id) DO UPDATE SET email_norm = excluded.email_norm, email = excluded.email, points_tally = excluded.points_tally,
@@ -54,7 +56,7 @@ export async function listAllRivoCustomers(db: Db, rivo: RivoApi, onPage?: (seen
   }
   if (chunk.length) storeRivoCustomers(db, chunk);
   onPage?.(seen);
-  db.prepare("INSERT INTO meta (key, value) VALUES ('rivo_listed_at', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(new Date().toISOString());
+  statement(db, "INSERT INTO meta (key, value) VALUES ('rivo_listed_at', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(new Date().toISOString());
   return seen;
 }
 
@@ -77,12 +79,12 @@ export async function lookUpOne(db: Db, rivo: RivoApi, thirdPartyId: string | nu
 }
 
 export function rivoById(db: Db, id: string): RivoCustomerSnapshot | undefined {
-  return toSnapshot(db.prepare('SELECT * FROM rivo_customers WHERE id = ?').get(id) as RivoRow | undefined);
+  return toSnapshot(statement(db, 'SELECT * FROM rivo_customers WHERE id = ?').get(id) as RivoRow | undefined);
 }
 
 /** By normalised email; when Rivo has two customers with one email (it should not), the lowest id, deterministically. */
 export function rivoByEmail(db: Db, emailNorm: string): RivoCustomerSnapshot | undefined {
-  return toSnapshot(db.prepare('SELECT * FROM rivo_customers WHERE email_norm = ? ORDER BY id LIMIT 1').get(emailNorm) as RivoRow | undefined);
+  return toSnapshot(statement(db, 'SELECT * FROM rivo_customers WHERE email_norm = ? ORDER BY id LIMIT 1').get(emailNorm) as RivoRow | undefined);
 }
 
 interface RivoRow {
@@ -115,8 +117,8 @@ function toSnapshot(r: RivoRow | undefined): RivoCustomerSnapshot | undefined {
 export async function refreshTiers(db: Db, rivo: RivoApi): Promise<RivoTier[]> {
   const tiers = await rivo.listTiers();
   db.transaction(() => {
-    db.prepare('DELETE FROM rivo_tiers').run();
-    const stmt = db.prepare('INSERT INTO rivo_tiers (id, name, raw_json) VALUES (?, ?, ?)');
+    statement(db, 'DELETE FROM rivo_tiers').run();
+    const stmt = statement(db, 'INSERT INTO rivo_tiers (id, name, raw_json) VALUES (?, ?, ?)');
     for (const t of tiers) stmt.run(t.id, t.name, JSON.stringify(t));
   })();
   return tiers;

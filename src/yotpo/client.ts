@@ -4,7 +4,6 @@ import { HttpClient, queryString, type RequestSpec } from '../http/client.js';
 import { BadResponseError, HttpError, NotFoundError, RateLimitError, truncateBody } from '../http/errors.js';
 import { RateGate } from '../http/limiter.js';
 import { DEFAULT_RETRY, backoffDelay, sleep, type RetryPolicy } from '../http/retry.js';
-import { SlidingWindowGate } from './rate-gate.js';
 
 /**
  * The gate spaces requests for a window this much longer than the budget's. Requests leave evenly spaced but arrive
@@ -18,10 +17,10 @@ export const DEFAULT_YOTPO_CONCURRENCY = 4;
 
 /**
  * A gate at `perWindow` requests per `windowMs` (default: per minute), with the safety margin applied to both the
- * even spacing and the hard sliding-window check on actual start times.
+ * even spacing and the hard sliding-window check on actual start times (both are the shared `RateGate`'s).
  */
-export function yotpoRateGate(perWindow: number, windowMs = 60_000, maxConcurrent = DEFAULT_YOTPO_CONCURRENCY): SlidingWindowGate {
-  return new SlidingWindowGate(perWindow, Math.ceil(windowMs * (1 + RATE_SAFETY_MARGIN)), maxConcurrent);
+export function yotpoRateGate(perWindow: number, windowMs = 60_000, maxConcurrent = DEFAULT_YOTPO_CONCURRENCY): RateGate {
+  return new RateGate(perWindow, Math.ceil(windowMs * (1 + RATE_SAFETY_MARGIN)), maxConcurrent);
 }
 
 export interface YotpoClientOptions {

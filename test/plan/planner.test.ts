@@ -8,7 +8,7 @@ import { migrationId, openDb, setMeta, type Db } from '../../src/db/open.js';
 import { ConfigError } from '../../src/errors.js';
 import { validateRecord } from '../../src/extract/validate.js';
 import { getCustomer, recordExtractedPage } from '../../src/ledger/customers.js';
-import { eventsOf, markDone, markInFlight } from '../../src/ledger/events.js';
+import { eventsOf, markDone, markInFlight, markRejected } from '../../src/ledger/events.js';
 import { plan } from '../../src/plan/planner.js';
 import { rivoClientFromConfig, type RivoClient } from '../../src/rivo/client.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
@@ -123,6 +123,23 @@ describe('plan', () => {
     const before = rivo.requestCount;
     expect((await planPass()).rivoLookup).toBe('get');
     expect(rivo.requestCount - before).toBe(1 + 2); // tiers, then one GET per customer (both have a Shopify id)
+  });
+
+  it('plans a customer Rivo refused again when their Yotpo values change (a refused key is not in Rivo)', async () => {
+    const a = { ...yotpo(8), points_balance: 300, points_earned: 300 };
+    extracted([a]);
+    await planPass();
+    const keys = eventsOf(db, a.email as string).map((e) => e.key);
+    markInFlight(db, keys, 'b1');
+    markRejected(db, keys, '422 {"error":"customer blocked"}');
+    expect(getCustomer(db, a.email as string)!.state).toBe('rejected');
+
+    extracted([{ ...a, points_balance: 320, points_earned: 320 }]);
+    const summary = await planPass();
+    expect(summary.errors).toBe(0);
+    const now = eventsOf(db, a.email as string);
+    expect(now.filter((e) => e.status === 'planned' && e.kind === 'points').map((e) => [e.role, e.points_amount])).toEqual([['earned', 320]]);
+    expect(getCustomer(db, a.email as string)!.state).toBe('pending');
   });
 
   it('refuses to plan a rolled-back migration', async () => {
