@@ -48,6 +48,8 @@ export async function migrate(s: Session, options: MigrateOptions): Promise<Comm
   const extractionOver = () => extractResult !== undefined || extractError !== undefined;
 
   let loadSummary: LoadSummary | undefined;
+  // What an earlier run planned (after a dry run: everyone) goes out while Yotpo is read again.
+  if (readBefore) loadSummary = await loadStage(s);
   let waitingSince = Date.now();
   for (;;) {
     if (s.signal.aborted) break;

@@ -233,7 +233,7 @@ describe('the Yotpo rate gate', () => {
       Array.from({ length: 60 }, (_, i) =>
         gate.schedule(async () => {
           starts.push(Date.now());
-          // A stall of 400 ms: the requests bottleneck planned meanwhile all come due at once.
+          // A stall of 400 ms: the requests that came due meanwhile would all start at once.
           if (i === 10) for (const until = Date.now() + 400; Date.now() < until; );
           await new Promise((r) => setTimeout(r, 5));
         }),
@@ -248,7 +248,7 @@ describe('the Yotpo rate gate', () => {
   it('lets a stopped gate end the waits at once, so a stopped client never holds the process', async () => {
     const gate = yotpoRateGate(budget, windowMs, 4);
     const first = gate.schedule(async () => 1);
-    // Planned by bottleneck before the pause, so it waits for the pause inside the gate.
+    // Waiting for its turn (spacing) when the pause comes, so it waits for the pause inside the gate.
     const second = gate.schedule(async () => 2).catch((e: unknown) => e);
     await first;
     gate.pauseFor(10_000);
