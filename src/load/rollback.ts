@@ -7,9 +7,8 @@ import type { EventRow } from '../ledger/types.js';
 import { eventKey } from '../mapper/keys.js';
 import { foldEvents, type LifetimeModel } from '../mapper/migrated.js';
 import { planRollback } from '../mapper/rollback.js';
-import type { RivoApi } from '../rivo/api.js';
-import { LoadEngine, type EngineStats, type LoadProgress } from './engine.js';
-import { engineOptions, SUMMARY_LIST_MAX } from './loader.js';
+import { LoadEngine, type EngineStats } from './engine.js';
+import { engineOptions, SUMMARY_LIST_MAX, type LoadOptions } from './loader.js';
 import { amountsInScope, countOpenEvents, openEvents, rejectedEvents, scopeCounts, type Scope } from './queries.js';
 
 /**
@@ -20,19 +19,10 @@ import { amountsInScope, countOpenEvents, openEvents, rejectedEvents, scopeCount
  * A second rollback finds nothing left to compensate and sends nothing.
  */
 
-export interface RollbackOptions {
-  db: Db;
-  rivo: RivoApi;
-  config: Config;
-  migrationId: string;
+/** The loader's options (rollback sends through the same engine), plus what only a rollback has. */
+export interface RollbackOptions extends LoadOptions {
   /** Compute and return what would be sent; no request, no ledger change. */
   dryRun?: boolean;
-  limitSeq?: number;
-  onProgress?: (p: LoadProgress) => void;
-  signal?: AbortSignal;
-  log?: (line: string) => void;
-  maxAttempts?: number;
-  roundPause?: { baseDelayMs: number; maxDelayMs: number };
   now?: () => Date;
 }
 

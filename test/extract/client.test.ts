@@ -3,6 +3,7 @@ import { AuthenticationError, BadResponseError, ConnectionError, RateLimitError,
 import { EXIT } from '../../src/errors.js';
 import { yotpoRateGate, RATE_SAFETY_MARGIN } from '../../src/yotpo/client.js';
 import { API_KEY, GUID, customers, startFake, testClient, yotpoRoutes, type FakeServer, type Reply } from './helpers.js';
+import { peak } from '../support/windows.js';
 
 let server: FakeServer | undefined;
 afterEach(async () => {
@@ -210,16 +211,6 @@ describe('YotpoClient and the rate limit', () => {
   });
 });
 
-/** The most start times inside any half-open window of `windowMs`. */
-function peak(times: number[], windowMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let worst = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (j < sorted.length && sorted[j]! - sorted[i]! < windowMs) j++;
-    worst = Math.max(worst, j - i);
-  }
-  return worst;
-}
 
 describe('the Yotpo rate gate', () => {
   const budget = 20;

@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { ensureBuilt, removeWorkspace, runIn, startCli, tail, workspace, type CliResult, type Workspace } from '../e2e/cli.js';
 import { duplicateKeys, expectedFor, expectExactMigration, expectRolledBack } from '../e2e/expect.js';
+import { mulberry32 } from '../../src/sandbox/rng.js';
 
 /**
  * Issue 5: `migrate` killed with SIGKILL at many seeded random moments (extraction, planning, loading, read-back,
@@ -14,17 +15,8 @@ import { duplicateKeys, expectedFor, expectExactMigration, expectRolledBack } fr
 const SEED = 20260;
 const KILLS = 10;
 
-/** mulberry32: the kill schedule is reproducible from SEED. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The kill schedule is reproducible from SEED. */
+const rng = mulberry32;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

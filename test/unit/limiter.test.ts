@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RateGate } from '../../src/http/limiter.js';
+import { peak } from '../support/windows.js';
 
-/** The most start times inside any half-open window of `windowMs`. */
-function peak(times: number[], windowMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let worst = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (j < sorted.length && sorted[j]! - sorted[i]! < windowMs) j++;
-    worst = Math.max(worst, j - i);
-  }
-  return worst;
-}
 
 describe('RateGate (shared by the Yotpo and Rivo clients)', () => {
   it('per second: spaces requests at the budget and never starts more than it in any second, with its margin', async () => {
