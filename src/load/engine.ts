@@ -155,16 +155,23 @@ export class LoadEngine {
       this.round++;
       this.stats.rounds = this.round;
       const failuresBefore = this.failureCount;
+      const landedBefore = this.stats.eventsLanded;
       // Settling starts first (it picks the customers uncertain now), sending runs meanwhile on the others.
       const [settled, units] = await Promise.all([this.settlePhase(), this.sendPass()]);
       if (this.stopped()) break;
       const failed = this.failureCount > failuresBefore;
+      const progressed = this.stats.eventsLanded > landedBefore || settled > 0;
       // Customers settled in this round may have been planned again after the pass went by them: one more round.
       if (units === 0 && settled === 0 && this.toSettle().length === 0) break;
       // Defensive: a round that neither sent nor settled anything cannot make the next one different.
       if (units === 0 && settled === 0 && !failed) break;
-      if (failed) await this.sleep(backoffDelay(failedRounds++, { maxRetries: 0, ...this.o.roundPause }));
-      else failedRounds = 0;
+      // Back off only while rounds stop getting anywhere: a flaky Rivo that still takes most writes is met with a
+      // short pause, not one that doubles every round.
+      if (failed && !progressed) await this.sleep(backoffDelay(failedRounds++, { maxRetries: 0, ...this.o.roundPause }));
+      else {
+        failedRounds = 0;
+        if (failed) await this.sleep(this.o.roundPause.baseDelayMs);
+      }
     }
     return this.finish();
   }

@@ -31,7 +31,7 @@ export async function runDemo(args: CommonArgs, options: { cwd?: string } = {}):
     awkward: 0.15,
     yotpo: { rpm: 3000 },
     rivo: { rps: 40 },
-    faults: faults ? { error5xx: 0.03, rateLimitBurst: 0.01, reset: 0.02, lostAnswer: 0.03, slow: 0.01, slowMs: 300 } : undefined,
+    faults: faults ? { error5xx: 0.03, rateLimitBurst: 0.0015, reset: 0.02, lostAnswer: 0.03, slow: 0.01, slowMs: 300 } : undefined,
   });
   try {
     say(`demo: sandbox Yotpo at ${sandbox.yotpoUrl}, Rivo at ${sandbox.rivoUrl}; ${sandbox.shop.yotpoCustomers.length} Yotpo customers` + (faults ? ', faults on' : ''));
