@@ -82,6 +82,11 @@ export function rivoById(db: Db, id: string): RivoCustomerSnapshot | undefined {
   return toSnapshot(statement(db, 'SELECT * FROM rivo_customers WHERE id = ?').get(id) as RivoRow | undefined);
 }
 
+/** By id, only when stored at or after `since` (ISO): what a reader that listed Rivo itself may trust as current. */
+export function rivoByIdSeenSince(db: Db, id: string, since: string): RivoCustomerSnapshot | undefined {
+  return toSnapshot(statement(db, 'SELECT * FROM rivo_customers WHERE id = ? AND seen_at >= ?').get(id, since) as RivoRow | undefined);
+}
+
 /** By normalised email; when Rivo has two customers with one email (it should not), the lowest id, deterministically. */
 export function rivoByEmail(db: Db, emailNorm: string): RivoCustomerSnapshot | undefined {
   return toSnapshot(statement(db, 'SELECT * FROM rivo_customers WHERE email_norm = ? ORDER BY id LIMIT 1').get(emailNorm) as RivoRow | undefined);

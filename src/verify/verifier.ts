@@ -1,4 +1,5 @@
 import pLimit from 'p-limit';
+import { rivoByIdSeenSince, storeRivoCustomers } from '../plan/rivo-index.js';
 import type { VerifyResultRow } from '../ledger/types.js';
 import type { Config } from '../config/schema.js';
 import { ATTENTION_STATES, type CustomerState, type RivoCustomerSnapshot } from '../domain.js';
@@ -133,180 +134,142 @@ export async function verify(options: VerifyOptions): Promise<VerifySummary> {
   const lookup: 'list' | 'get' =
     config.rivo.lookup === 'list' || config.rivo.lookup === 'get' ? config.rivo.lookup : toRead > (options.listThreshold ?? 50) ? 'list' : 'get';
 
-  db.exec('DROP TABLE IF EXISTS temp.verify_rivo');
-  db.exec(`CREATE TEMP TABLE verify_rivo (id TEXT PRIMARY KEY, email TEXT, points INTEGER NOT NULL, lifetime INTEGER, credits INTEGER NOT NULL,
-    tier_id TEXT, tier_name TEXT, dob TEXT, loyalty_status TEXT)`);
-  try {
-    if (lookup === 'list' && toRead > 0) await readRivoList(db, rivo, limitSeq, toRead, progress);
+  // Listed customers go into the planner's Rivo index; only those stored by this run's listing count as current.
+  const listedSince = new Date().toISOString();
+  if (lookup === 'list' && toRead > 0) await readRivoList(db, rivo, limitSeq, toRead, progress);
 
-    const fromList = db.prepare('SELECT * FROM verify_rivo WHERE id = ?');
-    const writeResult = resultWriter(db);
-    const removeResult = db.prepare('DELETE FROM verify_results WHERE customer_key = ?');
-    const eventsOf = db.prepare('SELECT * FROM events WHERE customer_key = ? ORDER BY done_at, generation, created_at, key');
+  const writeResult = resultWriter(db);
+  const removeResult = db.prepare('DELETE FROM verify_results WHERE customer_key = ?');
+  const eventsOf = db.prepare('SELECT * FROM events WHERE customer_key = ? ORDER BY done_at, generation, created_at, key');
 
-    const summary: VerifySummary = {
-      checkedAt,
-      lookup,
-      customers: 0,
-      outcomes: { match: 0, mismatch: 0, missing: 0, not_checked: 0 },
-      ledgerChecked: 0,
-      keysExpected: 0,
-      keysFound: 0,
-      duplicates: 0,
-      notInLedger: 0,
-      attention: {},
-      otherLifetimeModel: 0,
-      lifetimeHint: null,
-      requests: 0,
-      exitCode: 0,
-    };
-    let lifetimeDiffs = 0;
-    const sample = new Reservoir<{ key: string; rivoId: string }>(sampleSize, options.seed ?? seedFrom(migrationId));
+  const summary: VerifySummary = {
+    checkedAt,
+    lookup,
+    customers: 0,
+    outcomes: { match: 0, mismatch: 0, missing: 0, not_checked: 0 },
+    ledgerChecked: 0,
+    keysExpected: 0,
+    keysFound: 0,
+    duplicates: 0,
+    notInLedger: 0,
+    attention: {},
+    otherLifetimeModel: 0,
+    lifetimeHint: null,
+    requests: 0,
+    exitCode: 0,
+  };
+  let lifetimeDiffs = 0;
+  const sample = new Reservoir<{ key: string; rivoId: string }>(sampleSize, options.seed ?? seedFrom(migrationId));
 
-    const actualOf = async (rivoId: string): Promise<RivoCustomerSnapshot | null> => {
-      const row = fromList.get(rivoId) as ListedRow | undefined;
-      if (row) return snapshotFromRow(row);
-      // Not listed (get mode, a list cut short, or a customer Rivo dropped): ask directly before saying "missing".
-      return limit(() => rivo.getCustomer(rivoId));
-    };
+  const actualOf = async (rivoId: string): Promise<RivoCustomerSnapshot | null> => {
+    const listed = rivoByIdSeenSince(db, rivoId, listedSince);
+    if (listed) return listed;
+    // Not listed (get mode, a list cut short, or a customer Rivo dropped): ask directly before saying "missing".
+    return limit(() => rivo.getCustomer(rivoId));
+  };
 
-    const ledgerCheck = (w: Work & { result: ResultRow }) => limit(() => checkLedger(rivo, w, ourKeyPrefix));
+  const ledgerCheck = (w: Work & { result: ResultRow }) => limit(() => checkLedger(rivo, w, ourKeyPrefix));
 
-    let seen = 0;
-    for (const batch of chunks(iterateCustomers(db, 'seq <= ?', [limitSeq], chunkSize), chunkSize)) {
-      const all: Work[] = batch.map((row) => prepare(row, eventsOf.all(row.key) as EventRow[], checkedAt, rules, tierNames));
-      for (const w of all) if (ATTENTION_STATES.includes(w.row.state)) summary.attention[w.row.state] = (summary.attention[w.row.state] ?? 0) + 1;
-      const works = all.filter((w): w is Work & { result: ResultRow } => w.result !== null);
+  let seen = 0;
+  for (const batch of chunks(iterateCustomers(db, 'seq <= ?', [limitSeq], chunkSize), chunkSize)) {
+    const all: Work[] = batch.map((row) => prepare(row, eventsOf.all(row.key) as EventRow[], checkedAt, rules, tierNames));
+    for (const w of all) if (ATTENTION_STATES.includes(w.row.state)) summary.attention[w.row.state] = (summary.attention[w.row.state] ?? 0) + 1;
+    const works = all.filter((w): w is Work & { result: ResultRow } => w.result !== null);
 
-      await Promise.all(
-        works
-          .filter((w) => w.expected)
-          .map(async (w) => {
-            const actual = await actualOf(w.row.rivo_id!);
-            applyActual(w, actual, rules, tierNames);
-            if (w.result.outcome === 'mismatch') await ledgerCheck(w);
-          }),
-      );
+    await Promise.all(
+      works
+        .filter((w) => w.expected)
+        .map(async (w) => {
+          const actual = await actualOf(w.row.rivo_id!);
+          applyActual(w, actual, rules, tierNames);
+          if (w.result.outcome === 'mismatch') await ledgerCheck(w);
+        }),
+    );
 
-      db.transaction(() => {
-        for (const w of all) {
-          if (w.result) writeResult({ ...w, result: w.result });
-          else removeResult.run(w.row.key);
-        }
-      })();
-
-      for (const w of works) {
-        const r = w.result;
-        summary.customers++;
-        summary.outcomes[r.outcome]++;
-        if (r.keys_found !== null) {
-          summary.ledgerChecked++;
-          summary.keysExpected += r.keys_expected ?? 0;
-          summary.keysFound += r.keys_found;
-        }
-        summary.duplicates += r.keys_duplicated;
-        summary.notInLedger += w.problems.filter((p) => p.kind === 'event_not_in_ledger').length;
-        if (w.notes.includes(OTHER_MODEL)) summary.otherLifetimeModel++;
-        if (w.notes.includes(LIFETIME_DIFFERS)) lifetimeDiffs++;
-        if (r.outcome === 'match' && w.expected && w.expected.eventKeys.length > 0) sample.offer({ key: r.customer_key, rivoId: r.rivo_id! });
+    db.transaction(() => {
+      for (const w of all) {
+        if (w.result) writeResult({ ...w, result: w.result });
+        else removeResult.run(w.row.key);
       }
-      seen += all.length;
-      progress({ phase: 'customers', done: seen, total: totalInWindow });
-    }
+    })();
 
-    // The ledger check on a sample of the customers whose tallies match.
-    const picked = sample.items();
-    let checkedSample = 0;
-    const getCustomerRow = db.prepare('SELECT * FROM customers WHERE key = ?');
-    const getResult = db.prepare('SELECT * FROM verify_results WHERE customer_key = ?');
-    for (const group of chunks(picked, chunkSize)) {
-      const works: (Work & { result: ResultRow })[] = [];
-      for (const p of group) {
-        const row = getCustomerRow.get(p.key) as CustomerRow | undefined;
-        const result = getResult.get(p.key) as ResultRow | undefined;
-        if (!row || !result) continue;
-        const events = eventsOf.all(row.key) as EventRow[];
-        const exp = expectedFor(before(row), events.map(entry), rules);
-        if (!exp.checkable) continue;
-        works.push({ row, events, result: { ...result }, expected: exp.expected, notes: [], problems: [] });
-      }
-      await Promise.all(works.map((w) => ledgerCheck(w)));
-      db.transaction(() => {
-        for (const w of works) writeResult(w);
-      })();
-      for (const w of works) {
+    for (const w of works) {
+      const r = w.result;
+      summary.customers++;
+      summary.outcomes[r.outcome]++;
+      if (r.keys_found !== null) {
         summary.ledgerChecked++;
-        summary.keysExpected += w.result.keys_expected ?? 0;
-        summary.keysFound += w.result.keys_found ?? 0;
-        summary.duplicates += w.result.keys_duplicated;
-        summary.notInLedger += w.problems.filter((p) => p.kind === 'event_not_in_ledger').length;
-        if (w.result.outcome !== 'match') {
-          summary.outcomes.match--;
-          summary.outcomes[w.result.outcome]++;
-        }
+        summary.keysExpected += r.keys_expected ?? 0;
+        summary.keysFound += r.keys_found;
       }
-      checkedSample += group.length;
-      progress({ phase: 'events', done: checkedSample, total: picked.length });
+      summary.duplicates += r.keys_duplicated;
+      summary.notInLedger += w.problems.filter((p) => p.kind === 'event_not_in_ledger').length;
+      if (w.notes.includes(OTHER_MODEL)) summary.otherLifetimeModel++;
+      if (w.notes.includes(LIFETIME_DIFFERS)) lifetimeDiffs++;
+      if (r.outcome === 'match' && w.expected && w.expected.eventKeys.length > 0) sample.offer({ key: r.customer_key, rivoId: r.rivo_id! });
     }
-
-    if (summary.otherLifetimeModel > 0) {
-      const to = !rules.negativeEventsLowerLifetime;
-      summary.lifetimeHint =
-        `${summary.otherLifetimeModel} of ${lifetimeDiffs} customers with a lifetime difference show exactly what Rivo would show if negative events ` +
-        `${to ? 'DID' : 'did NOT'} lower lifetime: this store's Rivo behaves otherwise than configured. Set \`${LIFETIME_RULE}\` to ${to} ` +
-        'in your config before migrating the remaining customers.';
-    }
-    summary.requests = rivo.requestCount - requestsAtStart;
-    const attention = Object.values(summary.attention).reduce((a, b) => a + (b ?? 0), 0);
-    summary.exitCode = summary.outcomes.mismatch + summary.outcomes.missing + summary.duplicates + attention > 0 ? 3 : 0;
-    return summary;
-  } finally {
-    db.exec('DROP TABLE IF EXISTS temp.verify_rivo');
+    seen += all.length;
+    progress({ phase: 'customers', done: seen, total: totalInWindow });
   }
+
+  // The ledger check on a sample of the customers whose tallies match.
+  const picked = sample.items();
+  let checkedSample = 0;
+  const getCustomerRow = db.prepare('SELECT * FROM customers WHERE key = ?');
+  const getResult = db.prepare('SELECT * FROM verify_results WHERE customer_key = ?');
+  for (const group of chunks(picked, chunkSize)) {
+    const works: (Work & { result: ResultRow })[] = [];
+    for (const p of group) {
+      const row = getCustomerRow.get(p.key) as CustomerRow | undefined;
+      const result = getResult.get(p.key) as ResultRow | undefined;
+      if (!row || !result) continue;
+      const events = eventsOf.all(row.key) as EventRow[];
+      const exp = expectedFor(before(row), events.map(entry), rules);
+      if (!exp.checkable) continue;
+      works.push({ row, events, result: { ...result }, expected: exp.expected, notes: [], problems: [] });
+    }
+    await Promise.all(works.map((w) => ledgerCheck(w)));
+    db.transaction(() => {
+      for (const w of works) writeResult(w);
+    })();
+    for (const w of works) {
+      summary.ledgerChecked++;
+      summary.keysExpected += w.result.keys_expected ?? 0;
+      summary.keysFound += w.result.keys_found ?? 0;
+      summary.duplicates += w.result.keys_duplicated;
+      summary.notInLedger += w.problems.filter((p) => p.kind === 'event_not_in_ledger').length;
+      if (w.result.outcome !== 'match') {
+        summary.outcomes.match--;
+        summary.outcomes[w.result.outcome]++;
+      }
+    }
+    checkedSample += group.length;
+    progress({ phase: 'events', done: checkedSample, total: picked.length });
+  }
+
+  if (summary.otherLifetimeModel > 0) {
+    const to = !rules.negativeEventsLowerLifetime;
+    summary.lifetimeHint =
+      `${summary.otherLifetimeModel} of ${lifetimeDiffs} customers with a lifetime difference show exactly what Rivo would show if negative events ` +
+      `${to ? 'DID' : 'did NOT'} lower lifetime: this store's Rivo behaves otherwise than configured. Set \`${LIFETIME_RULE}\` to ${to} ` +
+      'in your config before migrating the remaining customers.';
+  }
+  summary.requests = rivo.requestCount - requestsAtStart;
+  const attention = Object.values(summary.attention).reduce((a, b) => a + (b ?? 0), 0);
+  summary.exitCode = summary.outcomes.mismatch + summary.outcomes.missing + summary.duplicates + attention > 0 ? 3 : 0;
+  return summary;
 }
 
 const OTHER_MODEL = 'other-lifetime-model';
 const LIFETIME_DIFFERS = 'lifetime-differs';
 
-interface ListedRow {
-  id: string;
-  email: string | null;
-  points: number;
-  lifetime: number | null;
-  credits: number;
-  tier_id: string | null;
-  tier_name: string | null;
-  dob: string | null;
-  loyalty_status: string | null;
-}
-
-function snapshotFromRow(r: ListedRow): RivoCustomerSnapshot {
-  return {
-    id: r.id,
-    email: r.email,
-    pointsTally: r.points,
-    lifetimeTally: r.lifetime,
-    creditsCents: r.credits,
-    tierId: r.tier_id,
-    tierName: r.tier_name,
-    dob: r.dob,
-    loyaltyStatus: r.loyalty_status,
-  };
-}
-
 /**
- * Pages through Rivo's customers (250 a request), keeping the ones we need in a temp table. Stops as soon as every
+ * Pages through Rivo's customers (250 a request), storing the ones we need in the Rivo index. Stops as soon as every
  * customer to check was seen, or when the pages read reach the number still unseen (one GET each is then cheaper).
  */
 async function readRivoList(db: Db, rivo: RivoApi, limitSeq: number, toRead: number, progress: (p: VerifyProgress) => void): Promise<void> {
   const wanted = db.prepare(`SELECT 1 FROM customers c WHERE c.rivo_id = ? AND c.seq <= ? AND ${ELIGIBLE_SQL} LIMIT 1`).pluck();
-  const insert = db.prepare(
-    `INSERT OR REPLACE INTO verify_rivo (id, email, points, lifetime, credits, tier_id, tier_name, dob, loyalty_status)
-     VALUES (@id, @email, @pointsTally, @lifetimeTally, @creditsCents, @tierId, @tierName, @dob, @loyaltyStatus)`,
-  );
-  const flush = db.transaction((page: RivoCustomerSnapshot[]) => {
-    for (const c of page) insert.run(c);
-  });
+  const flush = (page: RivoCustomerSnapshot[]) => storeRivoCustomers(db, page);
   const PAGE = 250;
   let buffer: RivoCustomerSnapshot[] = [];
   let listed = 0;

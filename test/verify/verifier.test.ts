@@ -11,6 +11,7 @@ import { eventKey, noteWithKey } from '../../src/mapper/keys.js';
 import type { OutgoingEvent, RivoApi, RivoEvent } from '../../src/rivo/api.js';
 import { verify, type VerifyConfig } from '../../src/verify/verifier.js';
 import { anExtractedRecord } from '../support/records.js';
+import { storeRivoCustomers } from '../../src/plan/rivo-index.js';
 
 /** A Rivo stand-in: customers and their events in maps; every call counts as one request (a list page: 250). */
 class FakeRivo implements RivoApi {
@@ -257,6 +258,19 @@ describe('verify', () => {
     expect(s).toMatchObject({ outcomes: { match: 2, mismatch: 0, missing: 0, not_checked: 0 }, duplicates: 0, lifetimeHint: null, exitCode: 0 });
     expect(s.keysExpected).toBe(2);
     expect(s.keysFound).toBe(2);
+  });
+
+  it('never takes a Rivo value stored before this run (by the planner) for what Rivo says now', async () => {
+    const keys = addCustomer('a', '1', [{ role: 'earned', points: 500 }]);
+    // What the planner saw before the migration: still in the index, and now stale.
+    storeRivoCustomers(db, [{ id: '1', email: null, loyaltyStatus: 'member', ...BEFORE }]);
+    await new Promise((r) => setTimeout(r, 5));
+    rivoHas('1', { pointsTally: BEFORE.pointsTally + 500, lifetimeTally: (BEFORE.lifetimeTally ?? 0) + 500 }, keys, [500]);
+    for (const lookup of ['get', 'list'] as const) {
+      const s = await verify({ db, rivo, config: { ...CONFIG, rivo: { ...CONFIG.rivo, lookup } } });
+      expect(s.outcomes, lookup).toMatchObject({ match: 1, mismatch: 0 });
+      expect(resultOf('a'), lookup).toMatchObject({ points_actual: BEFORE.pointsTally + 500 });
+    }
   });
 
   it('finds a duplicate in the sample of matching customers, and keys of this migration the ledger does not hold as done', async () => {
