@@ -1,4 +1,6 @@
 import type { RivoCustomerSnapshot, RivoTier } from '../domain.js';
+import type { BatchAnswer } from './batch-answer.js';
+import type { RivoProfile } from './profile.js';
 
 /** A points event as the loader sends it (`POST /points_events`, one item of `/points_events/batch`). */
 export interface OutgoingEvent {
@@ -51,8 +53,11 @@ export interface RivoApi {
   listEventsPage(identifier: string, page: number, perPage: number): Promise<RivoEventsPage>;
   /** One event. Throws HttpError; `uncertain` on the error says whether it may have been applied. */
   createEvent(event: OutgoingEvent): Promise<RivoEvent | null>;
-  /** Up to 10 events. Any error is uncertain: the batch's atomicity is undocumented. */
-  createEventsBatch(events: OutgoingEvent[]): Promise<void>;
+  /**
+   * Up to 10 events; the answer item by item (applied, refused, not applied, unknown), read from 2xx and 4xx bodies
+   * alike. Throws when the answer says nothing item by item; any such error is uncertain (atomicity is undocumented).
+   */
+  createEventsBatch(events: OutgoingEvent[], profile?: RivoProfile): Promise<BatchAnswer>;
   /** Sets the birthday (format decided by the mapper). */
   setDob(identifier: string, dob: string): Promise<void>;
   setVipTier(identifier: string, tierId: string): Promise<void>;

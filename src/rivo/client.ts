@@ -2,11 +2,13 @@ import type { Config, Secrets } from '../config/schema.js';
 import type { RivoCustomerSnapshot, RivoTier } from '../domain.js';
 import { ConfigError } from '../errors.js';
 import { HttpClient } from '../http/client.js';
-import { NotFoundError, type HttpError } from '../http/errors.js';
+import { InvalidRequestError, NotFoundError, type HttpError } from '../http/errors.js';
 import { RateGate } from '../http/limiter.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../http/retry.js';
 import type { OutgoingEvent, RivoApi, RivoEvent, RivoEventsPage } from './api.js';
+import { readBatchAnswer, type BatchAnswer } from './batch-answer.js';
 import { listResources, parseCustomer, parseEvent, parseTier, requireResource, singleResource } from './parse.js';
+import { UNMEASURED_PROFILE, type RivoProfile } from './profile.js';
 
 export interface RivoClientOptions {
   baseUrl: string;
@@ -146,17 +148,31 @@ export class RivoClient implements RivoApi {
     }
   }
 
-  async createEventsBatch(events: OutgoingEvent[]): Promise<void> {
-    if (events.length === 0) return;
+  /**
+   * Sends up to 10 events and says, item by item, what Rivo's answer shows (`batch-answer.ts`). A refusal (4xx) whose
+   * body names items is an answer too; any other failure throws, uncertain (atomicity is undocumented: an error may
+   * have applied none, some or all of the batch).
+   */
+  async createEventsBatch(events: OutgoingEvent[], profile: RivoProfile = UNMEASURED_PROFILE): Promise<BatchAnswer> {
+    if (events.length === 0) return { status: 200, items: [] };
     if (events.length > RIVO_BATCH_MAX) throw new Error(`a Rivo batch holds at most ${RIVO_BATCH_MAX} events, got ${events.length}`);
-    await this.http.request({
-      method: 'POST',
-      path: '/points_events/batch',
-      body: { points_events: events },
-      encoding: this.batchEncoding,
-      // Atomicity is undocumented: an error answer may have applied none, some or all of the batch.
-      writeMayApplyOnError: true,
-    });
+    let res;
+    try {
+      res = await this.http.request({
+        method: 'POST',
+        path: '/points_events/batch',
+        body: { points_events: events },
+        encoding: this.batchEncoding,
+        writeMayApplyOnError: true,
+      });
+    } catch (err) {
+      if ((err instanceof InvalidRequestError || err instanceof NotFoundError) && err.status !== undefined && err.fullBody) {
+        const answer = readBatchAnswer(err.status, parseJsonOrNull(err.fullBody), events, profile);
+        if (answer) return answer;
+      }
+      throw err;
+    }
+    return readBatchAnswer(res.status, res.data, events, profile) ?? { status: res.status, items: events.map(() => ({ outcome: 'unknown' })) };
   }
 
   /** `PUT /customers/{id}` with `{ dob }`; the date's format is the mapper's (one place). */
@@ -182,6 +198,14 @@ export class RivoClient implements RivoApi {
   /** Stops the gate this client made (a shared gate is its owner's to stop). */
   async close(): Promise<void> {
     if (this.ownsGate) await this.gate.stop();
+  }
+}
+
+function parseJsonOrNull(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
   }
 }
 

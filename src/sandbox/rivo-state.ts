@@ -87,6 +87,9 @@ export type RivoCustomerInput = Partial<Omit<RivoCustomerAttributes, 'vip_tier'>
 };
 
 const FIRST_EVENT_ID = 24_000_001;
+const FIRST_OPENING_ID = 10_000_001;
+/** When the generated customers' opening balances were booked: before anything a test or the tool does. */
+const OPENING_AT = '2024-01-01T00:00:00.000Z';
 
 export class RivoState {
   private readonly byId = new Map<number, Customer>();
@@ -94,6 +97,13 @@ export class RivoState {
   private emailIndex: Map<string, number> | undefined;
   private readonly events: RivoEventRecord[] = [];
   private readonly eventsByCustomer = new Map<number, RivoEventRecord[]>();
+  /**
+   * The event that booked each customer's starting balance. In Rivo every change of a tally is an event, so a
+   * customer's listed events add up to their tallies; these are listed (oldest) but are not part of `eventsFor`,
+   * `allEvents` or the stats, which describe what happened since the sandbox started.
+   */
+  private readonly openingByCustomer = new Map<number, RivoEventRecord>();
+  private nextOpeningId = FIRST_OPENING_ID;
   private readonly tierList: RivoTierRecord[];
   private nextEventId = FIRST_EVENT_ID;
   /** The switches above; tests may change them between requests. */
@@ -178,7 +188,32 @@ export class RivoState {
     };
     this.byId.set(id, c);
     this.invalidate();
+    this.openingByCustomer.delete(id);
+    if (c.points !== 0 || c.creditsCents !== 0) this.openingByCustomer.set(id, this.openingEvent(c));
     return this.attributes(c);
+  }
+
+  private openingEvent(c: Customer): RivoEventRecord {
+    return {
+      id: this.nextOpeningId++,
+      customer_id: c.id,
+      customer_identifier: String(c.id),
+      source: 'manual',
+      points_amount: Math.abs(c.points),
+      points_diff: c.points,
+      credits_amount: Math.abs(c.creditsCents) / 100,
+      credits_diff: c.creditsCents / 100,
+      internal_note: 'Opening balance',
+      external_note: null,
+      custom_action_name: null,
+      applied_at: OPENING_AT,
+      created_at: OPENING_AT,
+      expires_at: null,
+      revoked_at: null,
+      skip_email: true,
+      via_batch: false,
+      emailed: false,
+    };
   }
 
   removeCustomer(id: string | number): boolean {
@@ -267,8 +302,9 @@ export class RivoState {
 
   /** Events of a customer (or of the store), in the order the listing serves them (`behaviour.order`). */
   eventsListed(customerId: number | undefined): RivoEventRecord[] {
-    const list = customerId === undefined ? this.events : (this.eventsByCustomer.get(customerId) ?? []);
-    return this.behaviour.order === 'oldest_first' ? [...list] : [...list].reverse();
+    const opening = customerId === undefined ? [...this.openingByCustomer.values()] : [this.openingByCustomer.get(customerId)].filter((e) => e !== undefined);
+    const list = [...opening, ...(customerId === undefined ? this.events : (this.eventsByCustomer.get(customerId) ?? []))];
+    return this.behaviour.order === 'oldest_first' ? list : list.reverse();
   }
 
   /** Events of a customer, newest first. */

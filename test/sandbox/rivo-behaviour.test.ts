@@ -31,7 +31,13 @@ describe('Rivo stand-in switches: listing', () => {
       await addEvents(s, c.id, 12);
       const res = await listPage(s, c.id, 1, 10);
       expect(res.json.data.map((d: any) => d.attributes.internal_note)).toEqual(['n12', 'n11', 'n10', 'n9', 'n8', 'n7', 'n6', 'n5', 'n4', 'n3']);
-      expect(res.json.meta).toEqual({ page: 1, per_page: 10, total_count: 12, total_pages: 2 });
+      expect(res.json.meta).toEqual({ page: 1, per_page: 10, total_count: 13, total_pages: 2 });
+      // The opening balance is the oldest event: the listing adds up to the tallies.
+      const rest = await listPage(s, c.id, 2, 10);
+      expect(rest.json.data.map((d: any) => d.attributes.internal_note)).toEqual(['n2', 'n1', 'Opening balance']);
+      const all = [...res.json.data, ...rest.json.data].map((d: any) => d.attributes);
+      expect(all.reduce((n: number, a: any) => n + a.points_diff, 0)).toBe(s.rivo.customer(c.id)!.points_tally);
+      expect(all.reduce((n: number, a: any) => n + a.credits_diff, 0)).toBe(5);
     });
   });
 
@@ -40,11 +46,11 @@ describe('Rivo stand-in switches: listing', () => {
       async (s, c) => {
         await addEvents(s, c.id, 16);
         const first = await listPage(s, c.id, 1, 250);
-        expect(first.json.data.map((d: any) => d.attributes.internal_note)).toEqual(['n1', 'n2', 'n3', 'n4', 'n5', 'n6', 'n7']);
-        expect(first.json.meta).toEqual({ page: 1, per_page: 7, total_count: 16, total_pages: 3 });
+        expect(first.json.data.map((d: any) => d.attributes.internal_note)).toEqual(['Opening balance', 'n1', 'n2', 'n3', 'n4', 'n5', 'n6']);
+        expect(first.json.meta).toEqual({ page: 1, per_page: 7, total_count: 17, total_pages: 3 });
         expect(first.json.links.next).toContain('pagination[page]=2&pagination[per_page]=7');
         const last = await listPage(s, c.id, 3, 250);
-        expect(last.json.data.map((d: any) => d.attributes.internal_note)).toEqual(['n15', 'n16']);
+        expect(last.json.data.map((d: any) => d.attributes.internal_note)).toEqual(['n14', 'n15', 'n16']);
         expect(last.json.links.next).toBeNull();
         // Switchable while running.
         s.rivo.behaviour.order = 'newest_first';
@@ -62,12 +68,12 @@ describe('Rivo stand-in switches: listing', () => {
         try {
           const p2 = await client.listEventsPage(String(c.id), 2, 250);
           expect(p2.events.map((e) => [e.internalNote, e.pointsDiff, e.customerIdentifier])).toEqual([
+            ['n4', 4, String(c.id)],
             ['n5', 5, String(c.id)],
             ['n6', 6, String(c.id)],
             ['n7', 7, String(c.id)],
-            ['n8', 8, String(c.id)],
           ]);
-          expect(p2.meta).toEqual({ page: 2, per_page: 4, total_count: 9, total_pages: 3 });
+          expect(p2.meta).toEqual({ page: 2, per_page: 4, total_count: 10, total_pages: 3 });
           expect(p2.links?.next).toEqual(expect.stringContaining('pagination[page]=3'));
           expect(p2.links?.prev).toEqual(expect.stringContaining('pagination[page]=1'));
         } finally {

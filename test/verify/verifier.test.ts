@@ -55,7 +55,7 @@ class FakeRivo implements RivoApi {
   async createEvent(_e: OutgoingEvent): Promise<RivoEvent | null> {
     throw new Error('verify must not write to Rivo');
   }
-  async createEventsBatch(): Promise<void> {
+  async createEventsBatch(): Promise<never> {
     throw new Error('verify must not write to Rivo');
   }
   async setDob(): Promise<void> {
