@@ -23,8 +23,18 @@ export interface ReadBack {
   customer: RivoCustomerSnapshot | null;
 }
 
-export async function readBack(rivo: RivoApi, rivoId: string, profile: RivoProfile, confirmedKeys: readonly string[]): Promise<ReadBack> {
-  const customer = await rivo.getCustomer(rivoId);
+/**
+ * `known`: the customer's tallies as just read by the caller (verify has them), saving a request; by default the
+ * customer is read here, just before the listing.
+ */
+export async function readBack(
+  rivo: RivoApi,
+  rivoId: string,
+  profile: RivoProfile,
+  confirmedKeys: readonly string[],
+  known?: RivoCustomerSnapshot,
+): Promise<ReadBack> {
+  const customer = known ?? (await rivo.getCustomer(rivoId));
   // An event cannot be applied to a customer Rivo does not have: with no customer, nothing of ours is there.
   if (customer === null) return { events: [], unproven: confirmedKeys.length ? `Rivo no longer knows customer ${rivoId}, who has confirmed events` : null, customer };
   let listing: CustomerListing;
