@@ -47,9 +47,10 @@ export interface RivoApi {
   /** Every customer, ascending id, through cursor pagination. */
   listCustomers(pageSize?: number): AsyncIterable<RivoCustomerSnapshot>;
   listTiers(): Promise<RivoTier[]>;
-  /** Every event of one customer, all pages. */
-  listEvents(identifier: string): AsyncIterable<RivoEvent>;
-  /** One page of a customer's events, as asked (`page` from 1), with the listing's `links` and `meta`. */
+  /**
+   * One page of a customer's events, as asked (`page` from 1), with the listing's `links` and `meta`. Reading a whole
+   * listing is `rivo/listing.ts`'s job (it alone knows how the end is recognised).
+   */
   listEventsPage(identifier: string, page: number, perPage: number): Promise<RivoEventsPage>;
   /** One event. Throws HttpError; `uncertain` on the error says whether it may have been applied. */
   createEvent(event: OutgoingEvent): Promise<RivoEvent | null>;

@@ -123,19 +123,6 @@ export class RivoClient implements RivoApi {
     return { events, links: obj(body.links), meta: obj(body.meta) };
   }
 
-  async *listEvents(identifier: string): AsyncIterable<RivoEvent> {
-    const perPage = RIVO_LIST_LIMIT;
-    const seen = new Set<string>();
-    for (let page = 1; ; page++) {
-      const { events } = await this.listEventsPage(identifier, page, perPage);
-      const fresh = events.filter((e) => !seen.has(e.id));
-      for (const e of fresh) seen.add(e.id);
-      yield* fresh;
-      // A short page is the last; a page of nothing new means the server ignores `page` (never loop on it).
-      if (events.length < perPage || fresh.length === 0) return;
-    }
-  }
-
   async createEvent(event: OutgoingEvent): Promise<RivoEvent | null> {
     const res = await this.http.request({ method: 'POST', path: '/points_events', body: event, encoding: this.singleEncoding });
     const attrs = singleResource(res.data);

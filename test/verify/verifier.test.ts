@@ -36,11 +36,6 @@ class FakeRivo implements RivoApi {
   async listTiers() {
     return [];
   }
-  async *listEvents(identifier: string) {
-    this.requestCount++;
-    this.calls.push(`events ${identifier}`);
-    yield* this.events.get(identifier) ?? [];
-  }
   async listEventsPage(identifier: string, page: number, perPage: number) {
     this.requestCount++;
     this.calls.push(page === 1 ? `events ${identifier}` : `events ${identifier} page ${page}`);
