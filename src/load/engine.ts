@@ -3,28 +3,17 @@ import pLimit from 'p-limit';
 import type { Db } from '../db/open.js';
 import { AuthenticationError, HttpError, InvalidRequestError, NotFoundError } from '../http/errors.js';
 import { backoffDelay } from '../http/retry.js';
-import {
-  hasEventProblem,
-  HALF_APPLIED_PROBLEM,
-  holdOverTarget,
-  markAbsent,
-  markDone,
-  markInFlight,
-  markRejected,
-  markUncertain,
-  planCompletion,
-} from '../ledger/events.js';
+import { markAbsent, markDone, markInFlight, markRejected, markUncertain } from '../ledger/events.js';
 import type { EventRow } from '../ledger/types.js';
 import type { RivoApi, RivoEvent } from '../rivo/api.js';
 import type { BatchItemOutcome } from '../rivo/batch-answer.js';
 import { UNMEASURED_PROFILE, type RivoProfile } from '../rivo/profile.js';
-import { describeSurplus, halfApplied, isDebit } from './halves.js';
+import { isDebit, resolveHalfApplied } from './halves.js';
 import { toOutgoing } from './outgoing.js';
 import { settleCustomer } from './settle.js';
 import {
   isSendable,
   plannedEvents,
-  pointsEventsOf,
   pointsSettledDone,
   scopeCounts,
   sendableCustomers,
@@ -276,34 +265,13 @@ export class LoadEngine {
     this.checkHalves(customerKey);
   }
 
-  /**
-   * A customer whose debit Rivo refused after the rest of its set landed is above target. The first time, the
-   * refused events are planned again (same keys: Rivo refused them, so they are certainly not there) to complete the
-   * set now that its additions are confirmed; if Rivo refuses again, the customer is held `rejected` with the surplus
-   * named (status, reports) instead of being left silently over-credited.
-   */
+  /** A half-applied set of this customer is completed once, then held above target (`halves.ts`). */
   private checkHalves(customerKey: string): void {
-    const { db, scope } = this.o;
-    const h = halfApplied(pointsEventsOf(db, scope, customerKey));
-    if (!h) return;
-    const keys = h.refused.map((r) => r.key);
-    const reason = h.refused.map((r) => r.last_error ?? 'refused').join('; ');
-    const landed = h.landed.map((r) => `[${r.key}]`).join(', ');
-    const surplus = describeSurplus(h);
-    if (!keys.some((k) => hasEventProblem(db, k, HALF_APPLIED_PROBLEM))) {
-      planCompletion(db, customerKey, keys, `${landed} landed but Rivo refused ${keys.map((k) => `[${k}]`).join(', ')} (${reason}); the customer was ${surplus} above target, so the refused event is sent once more now that the rest is confirmed`);
-      this.stats.completions++;
-      this.o.log?.(`customer ${customerKey}: a debit was refused after its additions landed (${surplus} above target); completing the set`);
-      return;
-    }
-    holdOverTarget(
-      db,
-      customerKey,
-      keys,
-      `above target by ${surplus}: Rivo refused the completing debit again (${reason}); revoke ${surplus} in Rivo by hand, or fix the cause and run retry`,
-    );
-    this.stats.overTarget++;
-    this.o.log?.(`customer ${customerKey}: above target by ${surplus}; Rivo refused the completing debit again; held with a problem row`);
+    const r = resolveHalfApplied(this.o.db, this.o.scope, customerKey);
+    if (r === 'completing') this.stats.completions++;
+    else if (r?.startsWith('above')) this.stats.overTarget++;
+    if (r === 'completing') this.o.log?.(`customer ${customerKey}: a debit was refused after its additions landed; it is sent once more to complete the set`);
+    else if (r) this.o.log?.(`customer ${customerKey}: ${r}; Rivo refused the completing debit again; held, with a problem row`);
   }
 
   // ---- sending --------------------------------------------------------------------------------------------------
