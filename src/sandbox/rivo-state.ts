@@ -30,6 +30,11 @@ export interface RivoBehaviour {
   notePrefix: string;
   /** `/points_events/batch` emails the customer whatever `skip_email` says. */
   batchIgnoresSkipEmail: boolean;
+  /**
+   * Each batch item is checked against the customer's balance before the batch, not after the items before it: an
+   * `earned +L` and its `spent −(L−B)` in one batch see the debit refused below zero (with `refuseNegativeBelowZero`).
+   */
+  batchChecksAgainstStart: boolean;
 }
 
 export const DEFAULT_RIVO_BEHAVIOUR: Readonly<RivoBehaviour> = {
@@ -40,6 +45,7 @@ export const DEFAULT_RIVO_BEHAVIOUR: Readonly<RivoBehaviour> = {
   refuseNegativeBelowZero: false,
   notePrefix: '',
   batchIgnoresSkipEmail: false,
+  batchChecksAgainstStart: false,
 };
 
 interface Customer {
@@ -334,16 +340,24 @@ export class RivoState {
       const valid: EventInput[] = [];
       parsed.forEach((p, index) => {
         if (!p.ok) return failures.push({ index, status: 422, errors: p.errors });
-        const refusal = this.check(p.value, tallies);
+        const refusal = this.check(p.value, this.behaviour.batchChecksAgainstStart ? new Map() : tallies);
         if (refusal) return failures.push({ index, ...refusal });
         valid.push(p.value);
       });
       if (failures.length === 0) for (const input of valid) created.push(this.apply(input, now, true));
       return { created, failures };
     }
+    // The balances before the batch, for a store that checks every item against them.
+    const start: Tallies = new Map();
+    const before = (): Tallies => (this.behaviour.batchChecksAgainstStart ? new Map(start) : new Map());
+    if (this.behaviour.batchChecksAgainstStart)
+      for (const p of parsed) {
+        const c = p.ok ? this.resolve(p.value.customerIdentifier) : undefined;
+        if (c && !start.has(c.id)) start.set(c.id, { points: c.points, creditsCents: c.creditsCents });
+      }
     parsed.forEach((p, index) => {
       if (!p.ok) return failures.push({ index, status: 422, errors: p.errors });
-      const refusal = this.check(p.value, new Map());
+      const refusal = this.check(p.value, before());
       if (refusal) return failures.push({ index, ...refusal });
       created.push(this.apply(p.value, now, true));
     });

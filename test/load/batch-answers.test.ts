@@ -126,11 +126,12 @@ describe('a debit refused after its additions landed (half-applied pair)', () =>
     expectNoKeyTwice(h.sb);
   });
 
-  it('unmeasured store refusing debits below zero: the earn lands first, so the debit is never refused', async () => {
+  it('unmeasured store checking each batch item against the balance before the batch: the earn lands first, so the debit is never refused', async () => {
     h = await harness(
       pairs().map((s) => ({ ...s, points: 0 })),
-      { batchMode: 'atomic' },
+      { batchMode: 'partial' },
     );
+    h.sb.rivo.behaviour.batchChecksAgainstStart = true;
     const summary = await run(h);
     expect(summary.exitCode).toBe(0);
     expect(summary.rejected).toEqual([]);

@@ -186,3 +186,19 @@ describe('Rivo stand-in switches: notes and emails', () => {
     );
   });
 });
+
+describe('Rivo stand-in switches: batch validation against the balance before the batch', () => {
+  it('batchChecksAgainstStart: an earn and its debit in one batch see the debit refused below zero', async () => {
+    await withSandbox(
+      async (s, c) => {
+        const res = await rsend(s, 'POST', '/points_events/batch', { points_events: [event(c.id, 500, { internal_note: 'earned' }), event(c.id, -400, { internal_note: 'spent' })] });
+        expect(res.status).toBe(422);
+        expect(res.json.errors).toEqual([{ index: 1, status: 422, detail: 'points_tally cannot be negative' }]);
+        expect(s.rivo.customer(c.id)!.points_tally).toBe(600);
+        s.rivo.behaviour.batchChecksAgainstStart = false;
+        expect((await rsend(s, 'POST', '/points_events/batch', { points_events: [event(c.id, 500), event(c.id, -1000)] })).status).toBe(201);
+      },
+      { rivo: { batchChecksAgainstStart: true, refuseNegativeBelowZero: true } },
+    );
+  });
+});
