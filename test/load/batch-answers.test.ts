@@ -126,12 +126,13 @@ describe('a debit refused after its additions landed (half-applied pair)', () =>
     expectNoKeyTwice(h.sb);
   });
 
-  it('unmeasured store checking each batch item against the balance before the batch: the earn lands first, so the debit is never refused', async () => {
+  it('unmeasured store checking each batch item against the balance before the batch (answering 200 with per-item errors): the earn lands first, so the debit is never refused', async () => {
     h = await harness(
       pairs().map((s) => ({ ...s, points: 0 })),
       { batchMode: 'partial' },
     );
     h.sb.rivo.behaviour.batchChecksAgainstStart = true;
+    h.sb.rivo.behaviour.batchItemErrorsIn2xx = true;
     const summary = await run(h);
     expect(summary.exitCode).toBe(0);
     expect(summary.rejected).toEqual([]);
