@@ -7,6 +7,7 @@ import { RateGate } from '../http/limiter.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../http/retry.js';
 import type { OutgoingEvent, RivoApi, RivoEvent, RivoEventsPage } from './api.js';
 import { readBatchAnswer, type BatchAnswer } from './batch-answer.js';
+import { EVENTS_CUSTOMER_FILTER } from './listing.js';
 import { listResources, parseCustomer, parseEvent, parseTier, requireResource, singleResource } from './parse.js';
 import { UNMEASURED_PROFILE, type RivoProfile } from './profile.js';
 
@@ -30,8 +31,7 @@ export interface RivoClientOptions {
 }
 
 export const RIVO_LIST_LIMIT = 250;
-/** The query parameter that narrows `GET /points_events` to one customer (the only filter name rivo-api.md confirms). */
-export const EVENTS_CUSTOMER_FILTER = 'filters[customer_identifier]';
+
 export const RIVO_BATCH_MAX = 10;
 
 /**

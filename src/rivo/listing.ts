@@ -4,14 +4,16 @@ import type { RivoProfile } from './profile.js';
 /**
  * Reading one customer's events back from Rivo, and whether that reading can be trusted to be complete.
  *
- * Every assumption about `GET /points_events` lives in `readCustomerEvents`: the filter name (in the client's
- * `listEventsPage`, `EVENTS_CUSTOMER_FILTER`), the page size asked (250, Rivo's documented maximum, or the store's
- * measured cap), the 500-page limit, and how the end is recognised. The end is never inferred from a short page
+ * Every assumption about `GET /points_events` lives here, in `readCustomerEvents` and its constants: the filter
+ * name (`EVENTS_CUSTOMER_FILTER`, which the client's one-page read sends), the page size asked (250, Rivo's
+ * documented maximum, or the store's measured cap), the 500-page limit, and how the end is recognised. The end is never inferred from a short page
  * (a store may cap `per_page` below what was asked): only the listing's own `links.next` / `meta.total_pages`, or,
  * when the answer carries neither, an empty page (or a short one when the store's cap was measured by `pilot`).
  * Order does not matter to it: every page is read and events are deduplicated by id.
  */
 
+/** The query parameter that narrows `GET /points_events` to one customer (the only filter name rivo-api.md confirms). */
+export const EVENTS_CUSTOMER_FILTER = 'filters[customer_identifier]';
 /** Rivo's documented page-number limit (rivo-api.md): a listing needing more pages cannot be read whole. */
 export const EVENTS_MAX_PAGE = 500;
 /** The largest `per_page` Rivo documents. */
