@@ -1,4 +1,5 @@
 import yargs, { type Argv } from 'yargs';
+import { SEND_MODES } from '../config/schema.js';
 import { AppError, ConfigError, EXIT } from '../errors.js';
 import type { CommandRun, CommonArgs } from './context.js';
 
@@ -84,6 +85,7 @@ function globalOptions(y: Argv): Argv {
     .option('rivo-base-url', { type: 'string', describe: 'Rivo API base URL [env RIVO_BASE_URL]' })
     .option('yotpo-rpm', { type: 'number', describe: 'Yotpo request budget per minute [env YOTPO_RPM] (default 100)' })
     .option('rivo-rps', { type: 'number', describe: 'Rivo request budget per second [env RIVO_RPS] (default 10)' })
+    .option('send-mode', { type: 'string', describe: `How events go to Rivo: ${SEND_MODES.join(', ')} [env RIVO_SEND_MODE] (default batch)` })
     .option('limit', { type: 'number', describe: 'Only the first N customers (a pilot run)' })
     .option('redact', { type: 'boolean', describe: 'Mask emails and names in reports' })
     .option('json', { type: 'boolean', default: false, describe: 'Print one JSON summary on stdout' });

@@ -16,6 +16,8 @@ export interface ConfigFlags {
   rivoBaseUrl?: string;
   yotpoRpm?: number;
   rivoRps?: number;
+  /** `--send-mode`: validated with the rest of the config (a bad value is a config error naming it, exit 2). */
+  sendMode?: string;
   limit?: number;
   redact?: boolean;
 }
@@ -116,6 +118,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   if (env.RIVO_BASE_URL) (out.rivo ??= {}).baseUrl = env.RIVO_BASE_URL;
   if (env.YOTPO_RPM) (out.yotpo ??= {}).rpm = numberOrString(env.YOTPO_RPM);
   if (env.RIVO_RPS) (out.rivo ??= {}).rps = numberOrString(env.RIVO_RPS);
+  if (env.RIVO_SEND_MODE) (out.rivo ??= {}).sendMode = env.RIVO_SEND_MODE.trim();
   return out;
 }
 
@@ -129,6 +132,7 @@ function fromFlags(flags: ConfigFlags): Record<string, unknown> {
   if (flags.rivoBaseUrl !== undefined) (out.rivo ??= {}).baseUrl = flags.rivoBaseUrl;
   if (flags.yotpoRpm !== undefined) (out.yotpo ??= {}).rpm = flags.yotpoRpm;
   if (flags.rivoRps !== undefined) (out.rivo ??= {}).rps = flags.rivoRps;
+  if (flags.sendMode !== undefined) (out.rivo ??= {}).sendMode = flags.sendMode;
   return out;
 }
 

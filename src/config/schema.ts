@@ -26,6 +26,13 @@ export const YOTPO_CSV_FIELDS = [
   'last_seen_at',
 ] as const;
 
+/**
+ * How events go to Rivo: `batch` (`/points_events/batch`, up to 10 events a request) or `single` (`/points_events`,
+ * where `skip_email` is documented). `rivo.sendMode`, `RIVO_SEND_MODE`, `--send-mode`: one list for all three.
+ */
+export const SEND_MODES = ['batch', 'single'] as const;
+export type SendMode = (typeof SEND_MODES)[number];
+
 export const configSchema = z
   .object({
     /** Part of every event key: two migrations with different names never mistake each other's events. */
@@ -54,7 +61,7 @@ export const configSchema = z
         baseUrl: url,
         rps: z.number().positive().max(1000),
         concurrency: positiveInt.max(64),
-        sendMode: z.enum(['batch', 'single']),
+        sendMode: z.enum(SEND_MODES),
         batchSize: positiveInt.max(10),
         singleEncoding: z.enum(['form', 'json']),
         batchEncoding: z.enum(['form', 'json']),

@@ -10,6 +10,11 @@ export interface HttpErrorInit {
   status?: number;
   /** Response body, truncated; kept for the reports. */
   body?: string;
+  /**
+   * The whole response body (up to 256 KB), for callers that read an error answer item by item (a batch's 4xx names
+   * the failed items). Never printed: `message` and `summary()` use the truncated `body`.
+   */
+  fullBody?: string;
   /** A retry after a wait may succeed. */
   retryable: boolean;
   /** The write may have been applied although no success was seen: settle by reading back, never resend blindly. */
@@ -19,6 +24,7 @@ export interface HttpErrorInit {
 }
 
 const BODY_LIMIT = 500;
+const FULL_BODY_LIMIT = 256 * 1024;
 
 export function truncateBody(body: string): string {
   return body.length > BODY_LIMIT ? `${body.slice(0, BODY_LIMIT)}… (${body.length} bytes)` : body;
@@ -34,6 +40,7 @@ export class HttpError extends AppError {
   readonly path: string;
   readonly status: number | undefined;
   readonly body: string | undefined;
+  readonly fullBody: string | undefined;
   readonly retryable: boolean;
   readonly uncertain: boolean;
   readonly retryAfterMs: number | undefined;
@@ -47,6 +54,7 @@ export class HttpError extends AppError {
     this.path = init.path;
     this.status = init.status;
     this.body = init.body;
+    this.fullBody = init.fullBody;
     this.retryable = init.retryable;
     this.uncertain = init.uncertain;
     this.retryAfterMs = init.retryAfterMs;
@@ -91,7 +99,8 @@ export interface ResponseFacts {
 
 /** The one factory for error responses: status decides the class, the request decides certainty. */
 export function httpErrorFromResponse(r: ResponseFacts): HttpError {
-  const base = { system: r.system, method: r.method, path: r.path, status: r.status, body: truncateBody(r.body) };
+  const fullBody = r.body.length <= FULL_BODY_LIMIT ? r.body : undefined;
+  const base = { system: r.system, method: r.method, path: r.path, status: r.status, body: truncateBody(r.body), fullBody };
   const isWrite = r.method !== 'GET';
   if (r.status === 401 || r.status === 403)
     return new AuthenticationError({ ...base, retryable: false, uncertain: false, detail: 'check the API credentials' });

@@ -1,7 +1,7 @@
 import type { PlannedEvent } from '../domain.js';
 import type { LedgerEvent } from '../mapper/migrated.js';
 import type { Db } from '../db/open.js';
-import { setCustomerState } from './customers.js';
+import { recordProblem, setCustomerState } from './customers.js';
 import type { EventRow } from './types.js';
 import { pluckStatement, statement } from './statements.js';
 
@@ -90,6 +90,18 @@ export function markUncertain(db: Db, keys: string[], error: string): void {
   })();
 }
 
+/**
+ * Read-back could not prove the event absent (the listing was not shown complete): it stays uncertain, never
+ * resent, with the reason for status and the reports. The next round reads back again.
+ */
+export function markHeld(db: Db, keys: string[], reason: string): void {
+  db.transaction(() => {
+    const stmt = statement(db, "UPDATE events SET last_error = ?, updated_at = ? WHERE key = ? AND status = 'uncertain'");
+    const at = now();
+    for (const k of keys) stmt.run(reason.slice(0, 600), at, k);
+  })();
+}
+
 /** Read-back proved the event is not in Rivo: it may be sent again (under the same key). */
 export function markAbsent(db: Db, keys: string[], error: string | null = null): void {
   db.transaction(() => {
@@ -110,6 +122,49 @@ export function markRejected(db: Db, keys: string[], reason: string): void {
       customers.add(customerOf(db, k));
     }
     for (const c of customers) refreshCustomerState(db, c);
+  })();
+}
+
+/** The `problems` kind of a customer set half applied: a debit refused after its credits landed. */
+export const HALF_APPLIED_PROBLEM = 'half_applied';
+/** The `problems` kind of a customer left above target because Rivo refused the completing debit again. */
+export const OVER_TARGET_PROBLEM = 'over_target';
+
+/** Whether a problem of this kind is already recorded for the event. */
+export function hasEventProblem(db: Db, eventKey: string, kind: string): boolean {
+  return !!statement(db, 'SELECT 1 FROM problems WHERE event_key = ? AND kind = ? LIMIT 1').get(eventKey, kind);
+}
+
+/**
+ * A customer's debit was refused after the rest of its set landed (the customer is above target): the refused events
+ * (certainly not in Rivo: Rivo refused them) are planned again, once, to complete the set now that its credits are
+ * confirmed, and a `half_applied` problem says so. Same keys, so exactly once still holds.
+ */
+export function planCompletion(db: Db, customerKey: string, keys: string[], detail: string): void {
+  db.transaction(() => {
+    const at = now();
+    const stmt = statement(db, "UPDATE events SET status = 'planned', last_error = ?, updated_at = ? WHERE key = ? AND status = 'rejected'");
+    for (const k of keys) {
+      stmt.run(`completing: ${detail}`.slice(0, 600), at, k);
+      recordProblem(db, { customerKey, eventKey: k, kind: HALF_APPLIED_PROBLEM, detail });
+    }
+    refreshCustomerState(db, customerKey);
+  })();
+}
+
+/**
+ * Rivo refused the completing debit again: the customer stays `rejected` (never resent by the loader), with the
+ * surplus in the reason and an `over_target` problem, so status and the reports name what to revoke by hand.
+ */
+export function holdOverTarget(db: Db, customerKey: string, keys: string[], detail: string): void {
+  db.transaction(() => {
+    const at = now();
+    const stmt = statement(db, "UPDATE events SET last_error = ?, updated_at = ? WHERE key = ? AND status = 'rejected'");
+    for (const k of keys) {
+      stmt.run(detail.slice(0, 600), at, k);
+      if (!hasEventProblem(db, k, OVER_TARGET_PROBLEM)) recordProblem(db, { customerKey, eventKey: k, kind: OVER_TARGET_PROBLEM, detail });
+    }
+    refreshCustomerState(db, customerKey);
   })();
 }
 

@@ -3,11 +3,14 @@ import pLimit from 'p-limit';
 import type { Db } from '../db/open.js';
 import { AuthenticationError, HttpError, InvalidRequestError, NotFoundError } from '../http/errors.js';
 import { backoffDelay } from '../http/retry.js';
-import { markAbsent, markDone, markDoneWithDuplicates, markInFlight, markRejected, markUncertain } from '../ledger/events.js';
+import { markAbsent, markDone, markInFlight, markRejected, markUncertain } from '../ledger/events.js';
 import type { EventRow } from '../ledger/types.js';
-import { findKeyInNote } from '../mapper/keys.js';
 import type { RivoApi, RivoEvent } from '../rivo/api.js';
-import { sameDob, toOutgoing } from './outgoing.js';
+import type { BatchItemOutcome } from '../rivo/batch-answer.js';
+import { UNMEASURED_PROFILE, type RivoProfile } from '../rivo/profile.js';
+import { isDebit, resolveHalfApplied } from './halves.js';
+import { toOutgoing } from './outgoing.js';
+import { settleCustomer } from './settle.js';
 import {
   isSendable,
   plannedEvents,
@@ -40,6 +43,12 @@ export interface EngineOptions {
   rivo: RivoApi;
   scope: Scope;
   sendMode: 'batch' | 'single';
+  /**
+   * What this Rivo store is known to do (`pilot`); default `UNMEASURED_PROFILE`, the safe reading of every unknown:
+   * read-backs read every page and prove completeness, unnamed items of a refused batch are settled by read-back,
+   * and a customer's debits go out only once its additions landed.
+   */
+  profile?: RivoProfile;
   batchSize: number;
   concurrency: number;
   settleDelayMs: number;
@@ -90,10 +99,15 @@ export interface EngineStats {
   updatesSent: number;
   /** Events that landed with a 2xx in this run. */
   eventsLanded: number;
-  settled: { found: number; absent: number; duplicates: number; unreadable: number };
+  /** `held`: read-backs that could not prove a missing key absent (the writes stay uncertain, never resent). */
+  settled: { found: number; absent: number; duplicates: number; unreadable: number; held: number };
   rejected: number;
   /** Batches refused with a 4xx whose customers were re-sent one event at a time. */
   isolatedBatches: number;
+  /** Half-applied sets (a debit refused after its additions landed) completed by sending the debit once more. */
+  completions: number;
+  /** Customers left above target because Rivo refused the completing debit as well (held, with a problem row). */
+  overTarget: number;
   duplicates: DuplicateFinding[];
   /** Customers whose budget ran out this run, with the last error. */
   exhausted: { customerKey: string; lastError: string }[];
@@ -118,9 +132,11 @@ export class LoadEngine {
     singlesSent: 0,
     updatesSent: 0,
     eventsLanded: 0,
-    settled: { found: 0, absent: 0, duplicates: 0, unreadable: 0 },
+    settled: { found: 0, absent: 0, duplicates: 0, unreadable: 0, held: 0 },
     rejected: 0,
     isolatedBatches: 0,
+    completions: 0,
+    overTarget: 0,
     duplicates: [],
     exhausted: [],
     aborted: false,
@@ -130,6 +146,8 @@ export class LoadEngine {
   private readonly exhausted = new Set<string>();
   /** Customers of a batch refused with a 4xx: from now on one event per request, so the bad one is isolated. */
   private readonly singleOnly = new Set<string>();
+  private readonly reportedDuplicates = new Set<string>();
+  private readonly profile: RivoProfile;
   private failureCount = 0;
   private fatal: unknown = null;
   private requestSeq = 0;
@@ -144,6 +162,7 @@ export class LoadEngine {
   constructor(private readonly o: EngineOptions) {
     if (o.batchSize < 1 || o.batchSize > 10) throw new Error(`batchSize must be 1..10, got ${o.batchSize}`);
     this.startRequests = o.rivo.requestCount;
+    this.profile = o.profile ?? UNMEASURED_PROFILE;
     this.limit = pLimit(Math.max(1, o.concurrency));
   }
 
@@ -221,89 +240,38 @@ export class LoadEngine {
     return keys.length;
   }
 
-  /**
-   * Reads the customer back and decides every uncertain write: points events by their key in `internal_note`
-   * (found once: done; more than once: done and a loud duplicate; not found: planned again), tier and birthday by
-   * comparing the customer's current value with the intended one.
-   */
+  /** Reads the customer back and decides its uncertain writes (`settle.ts`); then checks for a half-applied set. */
   private async settleCustomer(customerKey: string): Promise<void> {
-    const { db, rivo } = this.o;
-    const rows = uncertainEventsOf(db, customerKey);
-    if (!rows.length) return;
-    let unreadable: string | null = null;
-
-    const points = rows.filter((r) => r.kind === 'points');
-    for (const [rivoId, group] of groupBy(points, (r) => r.rivo_id)) {
-      let seen: RivoEvent[];
-      try {
-        seen = await this.readBack(rivoId);
-      } catch (err) {
-        if (err instanceof AuthenticationError || !(err instanceof HttpError)) throw err;
-        unreadable = `read-back failed: ${err.summary()}`;
-        continue;
-      }
-      const done: { key: string; rivoEventId: string }[] = [];
-      const dups: { key: string; rivoEventIds: string[] }[] = [];
-      const absent: string[] = [];
-      for (const row of group) {
-        const matches = seen.filter((e) => findKeyInNote(e.internalNote, row.key));
-        if (matches.length === 1) done.push({ key: row.key, rivoEventId: matches[0]!.id });
-        else if (matches.length > 1) dups.push({ key: row.key, rivoEventIds: matches.map((m) => m.id) });
-        else absent.push(row.key);
-      }
-      markDone(db, done);
-      markDoneWithDuplicates(db, dups);
-      markAbsent(db, absent);
-      this.stats.settled.found += done.length;
-      this.stats.settled.absent += absent.length;
-      this.stats.settled.duplicates += dups.length;
-      for (const d of dups) {
-        this.stats.duplicates.push({ customerKey, ...d });
-        this.o.log?.(`DUPLICATE: event ${d.key} of customer ${customerKey} is in Rivo ${d.rivoEventIds.length} times (ids ${d.rivoEventIds.join(', ')})`);
-      }
+    const r = await settleCustomer({ db: this.o.db, rivo: this.o.rivo, profile: this.profile }, customerKey);
+    this.stats.settled.found += r.found;
+    this.stats.settled.absent += r.absent;
+    for (const d of r.duplicates) {
+      const id = `${d.key}:${d.rivoEventIds.join(',')}`;
+      if (this.reportedDuplicates.has(id)) continue;
+      this.reportedDuplicates.add(id);
+      this.stats.settled.duplicates++;
+      this.stats.duplicates.push({ customerKey, ...d });
+      this.o.log?.(`DUPLICATE: event ${d.key} of customer ${customerKey} is in Rivo ${d.rivoEventIds.length} times (ids ${d.rivoEventIds.join(', ')})`);
     }
-
-    const updates = rows.filter((r) => r.kind !== 'points');
-    for (const [rivoId, group] of groupBy(updates, (r) => r.rivo_id)) {
-      let snapshot;
-      try {
-        snapshot = await rivo.getCustomer(rivoId);
-      } catch (err) {
-        if (err instanceof AuthenticationError || !(err instanceof HttpError)) throw err;
-        unreadable = `read-back failed: ${err.summary()}`;
-        continue;
-      }
-      for (const row of group) {
-        // A customer Rivo does not know cannot carry the update: absent, and the resend will be refused with a reason.
-        const applied = snapshot !== null && (row.kind === 'tier' ? snapshot.tierId === row.value : sameDob(snapshot.dob, row.value));
-        if (applied) {
-          markDone(db, [{ key: row.key }]);
-          this.stats.settled.found++;
-        } else {
-          markAbsent(db, [row.key]);
-          this.stats.settled.absent++;
-        }
-      }
+    if (r.held) {
+      this.stats.settled.held++;
+      this.o.log?.(`customer ${customerKey}: uncertain writes held, not resent (${r.held})`);
+      this.fail(customerKey, `held: ${r.held}`);
     }
-
-    if (unreadable) {
+    if (r.unreadable) {
       this.stats.settled.unreadable++;
-      this.fail(customerKey, unreadable);
+      this.fail(customerKey, r.unreadable);
     }
+    this.checkHalves(customerKey);
   }
 
-  /**
-   * The customer's events as Rivo lists them. A listing answered 404 proves nothing by itself (a wrong path answers
-   * 404 too); only when Rivo also says the customer does not exist is "no events" proven, since an event cannot be
-   * applied to a customer Rivo does not have.
-   */
-  private async readBack(rivoId: string): Promise<RivoEvent[]> {
-    try {
-      return await collect(this.o.rivo.listEvents(rivoId));
-    } catch (err) {
-      if (err instanceof NotFoundError && (await this.o.rivo.getCustomer(rivoId)) === null) return [];
-      throw err;
-    }
+  /** A half-applied set of this customer is completed once, then held above target (`halves.ts`). */
+  private checkHalves(customerKey: string): void {
+    const r = resolveHalfApplied(this.o.db, this.o.scope, customerKey);
+    if (r === 'completing') this.stats.completions++;
+    else if (r?.startsWith('above')) this.stats.overTarget++;
+    if (r === 'completing') this.o.log?.(`customer ${customerKey}: a debit was refused after its additions landed; it is sent once more to complete the set`);
+    else if (r) this.o.log?.(`customer ${customerKey}: ${r}; Rivo refused the completing debit again; held, with a problem row`);
   }
 
   // ---- sending --------------------------------------------------------------------------------------------------
@@ -384,7 +352,7 @@ export class LoadEngine {
     };
     for (const key of customerKeys) {
       const planned = plannedEvents(db, scope, key);
-      const points = planned.filter((e) => e.kind === 'points');
+      const points = this.sendableNow(planned.filter((e) => e.kind === 'points'));
       if (points.length) {
         const work = { key, events: points };
         if (this.o.sendMode === 'single' || this.singleOnly.has(key)) units.push({ kind: 'single', customer: work });
@@ -403,6 +371,18 @@ export class LoadEngine {
     return units;
   }
 
+  /**
+   * Which of a customer's planned points events may go now. Unless this store is known to accept a debit below zero
+   * (`profile.negativeBelowZero`), a batch customer's debits wait until its additions landed: a store that checks
+   * each item of a batch against the balance before the batch would refuse the debit while the addition lands.
+   * Single mode already sends in order and stops at the first failure.
+   */
+  private sendableNow(points: EventRow[]): EventRow[] {
+    if (this.o.sendMode !== 'batch' || this.profile.negativeBelowZero === true) return points;
+    const additions = points.filter((e) => !isDebit(e));
+    return additions.length ? additions : points;
+  }
+
   /** Sends one unit; returns the customers whose points it landed in full (their updates may follow). */
   private async runUnit(unit: Unit): Promise<string[]> {
     let landed: string[] = [];
@@ -417,6 +397,7 @@ export class LoadEngine {
   private async sendBatches(customers: CustomerWork[]): Promise<boolean> {
     const { db, rivo, batchSize } = this.o;
     const events = customers.flatMap((c) => c.events);
+    let all = true;
     for (let i = 0; i < events.length; i += batchSize) {
       if (this.stopped()) return false;
       const chunk = events.slice(i, i + batchSize);
@@ -425,16 +406,46 @@ export class LoadEngine {
       const owners = [...new Set(chunk.map((e) => e.customer_key))];
       markInFlight(db, keys, this.requestId('b'));
       this.stats.batchesSent++;
+      let answer;
       try {
-        await rivo.createEventsBatch(body);
+        answer = await rivo.createEventsBatch(body, this.profile);
       } catch (err) {
         this.writeFailed(err, keys, owners, 'batch');
         return false;
       }
-      markDone(db, keys.map((key) => ({ key })));
-      this.stats.eventsLanded += keys.length;
+      if (!this.recordItems(chunk, answer.items)) all = false;
+      for (const c of owners) this.checkHalves(c);
+      if (!all) return false;
     }
     return true;
+  }
+
+  /**
+   * Records a batch answer item by item: applied → done, refused → rejected with Rivo's reason, not applied (an
+   * atomic store refused the batch for another item) → planned again, unknown → uncertain, settled by read-back.
+   * True when every item was applied.
+   */
+  private recordItems(chunk: EventRow[], items: BatchItemOutcome[]): boolean {
+    const { db } = this.o;
+    const done: { key: string; rivoEventId: string | null }[] = [];
+    const unknown: EventRow[] = [];
+    chunk.forEach((row, i) => {
+      const item = items[i] ?? { outcome: 'unknown' as const };
+      if (item.outcome === 'applied') done.push({ key: row.key, rivoEventId: item.eventId });
+      else if (item.outcome === 'refused') {
+        markRejected(db, [row.key], item.reason.slice(0, 600));
+        this.stats.rejected++;
+      } else if (item.outcome === 'not_applied') markAbsent(db, [row.key], item.reason);
+      else unknown.push(row);
+    });
+    markDone(db, done);
+    this.stats.eventsLanded += done.length;
+    if (unknown.length) {
+      markUncertain(db, unknown.map((r) => r.key), 'the batch answer did not say whether this event was applied');
+      for (const c of new Set(unknown.map((r) => r.customer_key))) this.fail(c, 'batch answer without a per-item result');
+      this.o.log?.(`${unknown.length} event(s) of a batch have no per-item result in Rivo's answer; they will be settled by read-back`);
+    }
+    return done.length === chunk.length;
   }
 
   /** One event per request, in order; the customer stops at its first failure (the rest stay planned). True when all landed. */
@@ -450,6 +461,7 @@ export class LoadEngine {
         created = await rivo.createEvent(body);
       } catch (err) {
         this.writeFailed(err, [row.key], [customer.key], 'single');
+        this.checkHalves(customer.key);
         return false;
       }
       markDone(db, [{ key: row.key, rivoEventId: created?.id ?? null }]);
@@ -599,19 +611,4 @@ export class LoadEngine {
   }
 }
 
-function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
-  const out = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const list = out.get(k);
-    if (list) list.push(item);
-    else out.set(k, [item]);
-  }
-  return out;
-}
 
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}

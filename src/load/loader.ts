@@ -3,6 +3,7 @@ import type { Db } from '../db/open.js';
 import { ATTENTION_STATES } from '../domain.js';
 import { duplicateEvents, inFlightToUncertain } from '../ledger/events.js';
 import type { RivoApi } from '../rivo/api.js';
+import type { RivoProfile } from '../rivo/profile.js';
 import { LoadEngine, type DuplicateFinding, type EngineOptions, type EngineStats, type LoadProgress } from './engine.js';
 import { amountsInScope, countOpenEvents, openEvents, rejectedEvents, scopeCounts, statesInWindow, unplannedPending, type Scope } from './queries.js';
 
@@ -24,6 +25,8 @@ export interface LoadOptions {
   maxAttempts?: number;
   /** Pause after a round with failures. Default 500 ms doubling to 30 s. */
   roundPause?: { baseDelayMs: number; maxDelayMs: number };
+  /** What this Rivo store is known to do (measured by `pilot`); default `UNMEASURED_PROFILE`, the safe reading. */
+  profile?: RivoProfile;
 }
 
 /** Lists in the summary are cut at this length; the counts are complete. */
@@ -43,6 +46,9 @@ export interface LoadSummary {
   events: { total: number; done: number; planned: number; uncertain: number; rejected: number; landedThisRun: number };
   settled: EngineStats['settled'];
   isolatedBatches: number;
+  /** Half-applied sets completed, and customers held above target (see `LoadEngine.checkHalves`). */
+  completions: number;
+  overTarget: number;
   points: { done: number; pending: number };
   creditsCents: { done: number; pending: number };
   customers: { withEvents: number; done: number; byState: Record<string, number>; notPlanned: number };
@@ -72,6 +78,7 @@ export function engineOptions(options: Omit<LoadOptions, 'migrationId' | 'limitS
     rps: config.rivo.rps,
     maxAttempts: options.maxAttempts ?? Math.max(1, config.rivo.maxRetries),
     roundPause: options.roundPause ?? { baseDelayMs: 500, maxDelayMs: 30_000 },
+    profile: options.profile,
     signal: options.signal,
     onProgress: options.onProgress,
     log: options.log,
@@ -117,6 +124,8 @@ export function summarizeLoad(db: Db, scope: Scope, migrationId: string, stats: 
     },
     settled: stats.settled,
     isolatedBatches: stats.isolatedBatches,
+    completions: stats.completions,
+    overTarget: stats.overTarget,
     points: { done: amounts.donePoints, pending: amounts.openPoints },
     creditsCents: { done: amounts.doneCreditsCents, pending: amounts.openCreditsCents },
     customers: { withEvents: counts.customersTotal, done: counts.customersDone, byState, notPlanned },

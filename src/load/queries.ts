@@ -212,3 +212,18 @@ export function amountsInScope(db: Db, scope: Scope): { donePoints: number; done
     .get(scope.maxSeq) as { donePoints: number; doneCreditsCents: number; openPoints: number; openCreditsCents: number };
   return r;
 }
+
+/** Keys of the customer's points events this tool already confirmed in Rivo (done) under this Rivo id. */
+export function confirmedKeysOf(db: Db, customerKey: string, rivoId: string): string[] {
+  return pluckStatement(db, "SELECT key FROM events WHERE customer_key = ? AND rivo_id = ? AND kind = 'points' AND status = 'done' ORDER BY key").all(
+    customerKey,
+    rivoId,
+  ) as string[];
+}
+
+/** The customer's points events in scope that are part of a plan (not cancelled), whatever their status. */
+export function pointsEventsOf(db: Db, scope: Scope, customerKey: string): EventRow[] {
+  return statement(db, `SELECT * FROM events e WHERE e.customer_key = ? AND e.kind = 'points' AND e.status != 'cancelled'${roleSql(scope)} ORDER BY e.generation, e.key`).all(
+    customerKey,
+  ) as EventRow[];
+}

@@ -39,9 +39,15 @@ export function formatLoadSummary(s: LoadSummary): string[] {
   ];
   if (s.interruptedAtStart) lines.push(`  ${s.interruptedAtStart} write(s) interrupted by an earlier stop were settled by reading Rivo back`);
   const st = s.settled;
-  if (st.found + st.absent + st.duplicates + st.unreadable)
-    lines.push(`  read-back: ${st.found} found in Rivo, ${st.absent} absent (sent again), ${st.unreadable} could not be read`);
+  if (st.found + st.absent + st.duplicates + st.unreadable + (st.held ?? 0))
+    lines.push(
+      `  read-back: ${st.found} found in Rivo, ${st.absent} absent (sent again), ${st.unreadable} could not be read` +
+        (st.held ? `, ${st.held} held (the listing could not be proven complete: nothing resent)` : ''),
+    );
   if (s.isolatedBatches) lines.push(`  ${s.isolatedBatches} refused batch(es) re-sent one event at a time`);
+  if (s.completions) lines.push(`  ${s.completions} customer(s) had a debit refused after their additions landed: the debit was sent once more to complete the set`);
+  if (s.overTarget)
+    lines.push(`  ${s.overTarget} customer(s) are ABOVE TARGET: Rivo refused the completing debit again (problem rows in status and the reports name the surplus)`);
   if (s.duplicates.total)
     lines.push(`  DUPLICATES: ${s.duplicates.total} event(s) are in Rivo more than once; revoke the extra copies (listed in status and the reports)`);
   for (const d of s.duplicates.thisRun.slice(0, 10)) lines.push(`    ${d.customerKey}: ${d.key} x${d.rivoEventIds.length} (Rivo ids ${d.rivoEventIds.join(', ')})`);

@@ -1,4 +1,6 @@
 import type { RivoCustomerSnapshot, RivoTier } from '../domain.js';
+import type { BatchAnswer } from './batch-answer.js';
+import type { RivoProfile } from './profile.js';
 
 /** A points event as the loader sends it (`POST /points_events`, one item of `/points_events/batch`). */
 export interface OutgoingEvent {
@@ -26,6 +28,15 @@ export interface RivoEvent {
   revokedAt: string | null;
 }
 
+/** One page of `GET /points_events` for a customer: the events, and the listing's own `links`/`meta` as served. */
+export interface RivoEventsPage {
+  events: RivoEvent[];
+  /** The answer's `links` object (e.g. `next`: a URL or null); null when the answer has none. */
+  links: Record<string, unknown> | null;
+  /** The answer's `meta` object (e.g. `total_count`, `total_pages`, `per_page`); null when the answer has none. */
+  meta: Record<string, unknown> | null;
+}
+
 /**
  * Everything the tool does to Rivo. The planner and verifier read; the loader writes. Implemented over HTTP by
  * `RivoClient`; tests may give a fake.
@@ -36,12 +47,18 @@ export interface RivoApi {
   /** Every customer, ascending id, through cursor pagination. */
   listCustomers(pageSize?: number): AsyncIterable<RivoCustomerSnapshot>;
   listTiers(): Promise<RivoTier[]>;
-  /** Every event of one customer, all pages. */
-  listEvents(identifier: string): AsyncIterable<RivoEvent>;
+  /**
+   * One page of a customer's events, as asked (`page` from 1), with the listing's `links` and `meta`. Reading a whole
+   * listing is `rivo/listing.ts`'s job (it alone knows how the end is recognised).
+   */
+  listEventsPage(identifier: string, page: number, perPage: number): Promise<RivoEventsPage>;
   /** One event. Throws HttpError; `uncertain` on the error says whether it may have been applied. */
   createEvent(event: OutgoingEvent): Promise<RivoEvent | null>;
-  /** Up to 10 events. Any error is uncertain: the batch's atomicity is undocumented. */
-  createEventsBatch(events: OutgoingEvent[]): Promise<void>;
+  /**
+   * Up to 10 events; the answer item by item (applied, refused, not applied, unknown), read from 2xx and 4xx bodies
+   * alike. Throws when the answer says nothing item by item; any such error is uncertain (atomicity is undocumented).
+   */
+  createEventsBatch(events: OutgoingEvent[], profile?: RivoProfile): Promise<BatchAnswer>;
   /** Sets the birthday (format decided by the mapper). */
   setDob(identifier: string, dob: string): Promise<void>;
   setVipTier(identifier: string, tierId: string): Promise<void>;

@@ -2,11 +2,14 @@ import type { Config, Secrets } from '../config/schema.js';
 import type { RivoCustomerSnapshot, RivoTier } from '../domain.js';
 import { ConfigError } from '../errors.js';
 import { HttpClient } from '../http/client.js';
-import { NotFoundError, type HttpError } from '../http/errors.js';
+import { InvalidRequestError, NotFoundError, type HttpError } from '../http/errors.js';
 import { RateGate } from '../http/limiter.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../http/retry.js';
-import type { OutgoingEvent, RivoApi, RivoEvent } from './api.js';
+import type { OutgoingEvent, RivoApi, RivoEvent, RivoEventsPage } from './api.js';
+import { readBatchAnswer, type BatchAnswer } from './batch-answer.js';
+import { EVENTS_CUSTOMER_FILTER } from './listing.js';
 import { listResources, parseCustomer, parseEvent, parseTier, requireResource, singleResource } from './parse.js';
+import { UNMEASURED_PROFILE, type RivoProfile } from './profile.js';
 
 export interface RivoClientOptions {
   baseUrl: string;
@@ -28,6 +31,7 @@ export interface RivoClientOptions {
 }
 
 export const RIVO_LIST_LIMIT = 250;
+
 export const RIVO_BATCH_MAX = 10;
 
 /**
@@ -107,22 +111,16 @@ export class RivoClient implements RivoApi {
     return listResources(res.data, '/vip_tiers').map((a) => parseTier(a, '/vip_tiers'));
   }
 
-  async *listEvents(identifier: string): AsyncIterable<RivoEvent> {
-    const perPage = RIVO_LIST_LIMIT;
-    const seen = new Set<string>();
-    for (let page = 1; ; page++) {
-      const res = await this.http.request({
-        method: 'GET',
-        path: '/points_events',
-        query: { 'filters[customer_identifier]': identifier, 'pagination[page]': page, 'pagination[per_page]': perPage },
-      });
-      const events = listResources(res.data, '/points_events').map((a) => parseEvent(a, '/points_events'));
-      const fresh = events.filter((e) => !seen.has(e.id));
-      for (const e of fresh) seen.add(e.id);
-      yield* fresh;
-      // A short page is the last; a page of nothing new means the server ignores `page` (never loop on it).
-      if (events.length < perPage || fresh.length === 0) return;
-    }
+  async listEventsPage(identifier: string, page: number, perPage: number): Promise<RivoEventsPage> {
+    const res = await this.http.request({
+      method: 'GET',
+      path: '/points_events',
+      query: { [EVENTS_CUSTOMER_FILTER]: identifier, 'pagination[page]': page, 'pagination[per_page]': perPage },
+    });
+    const events = listResources(res.data, '/points_events').map((a) => parseEvent(a, '/points_events'));
+    const body = res.data as { links?: unknown; meta?: unknown };
+    const obj = (v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null);
+    return { events, links: obj(body.links), meta: obj(body.meta) };
   }
 
   async createEvent(event: OutgoingEvent): Promise<RivoEvent | null> {
@@ -137,17 +135,31 @@ export class RivoClient implements RivoApi {
     }
   }
 
-  async createEventsBatch(events: OutgoingEvent[]): Promise<void> {
-    if (events.length === 0) return;
+  /**
+   * Sends up to 10 events and says, item by item, what Rivo's answer shows (`batch-answer.ts`). A refusal (4xx) whose
+   * body names items is an answer too; any other failure throws, uncertain (atomicity is undocumented: an error may
+   * have applied none, some or all of the batch).
+   */
+  async createEventsBatch(events: OutgoingEvent[], profile: RivoProfile = UNMEASURED_PROFILE): Promise<BatchAnswer> {
+    if (events.length === 0) return { status: 200, items: [] };
     if (events.length > RIVO_BATCH_MAX) throw new Error(`a Rivo batch holds at most ${RIVO_BATCH_MAX} events, got ${events.length}`);
-    await this.http.request({
-      method: 'POST',
-      path: '/points_events/batch',
-      body: { points_events: events },
-      encoding: this.batchEncoding,
-      // Atomicity is undocumented: an error answer may have applied none, some or all of the batch.
-      writeMayApplyOnError: true,
-    });
+    let res;
+    try {
+      res = await this.http.request({
+        method: 'POST',
+        path: '/points_events/batch',
+        body: { points_events: events },
+        encoding: this.batchEncoding,
+        writeMayApplyOnError: true,
+      });
+    } catch (err) {
+      if ((err instanceof InvalidRequestError || err instanceof NotFoundError) && err.status !== undefined && err.fullBody) {
+        const answer = readBatchAnswer(err.status, parseJsonOrNull(err.fullBody), events, profile);
+        if (answer) return answer;
+      }
+      throw err;
+    }
+    return readBatchAnswer(res.status, res.data, events, profile) ?? { status: res.status, items: events.map(() => ({ outcome: 'unknown' })) };
   }
 
   /** `PUT /customers/{id}` with `{ dob }`; the date's format is the mapper's (one place). */
@@ -173,6 +185,14 @@ export class RivoClient implements RivoApi {
   /** Stops the gate this client made (a shared gate is its owner's to stop). */
   async close(): Promise<void> {
     if (this.ownsGate) await this.gate.stop();
+  }
+}
+
+function parseJsonOrNull(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
   }
 }
 

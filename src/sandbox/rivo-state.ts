@@ -10,6 +10,44 @@ import type { RivoCustomerAttributes, RivoEventRecord, RivoTierRecord } from './
 
 export type BatchMode = 'atomic' | 'partial';
 
+/**
+ * How this stand-in behaves where Rivo's docs say nothing ([unconfirmed] in rivo-api.md). The defaults are the
+ * modelled behaviour (`MODELLED_PROFILE` in src/rivo/profile.ts); each switch makes it behave the other way, so tests
+ * can show the tool stays exact (or stops safely) on a store that differs. Switchable at run time.
+ */
+export interface RivoBehaviour {
+  /** Most events a listing page serves, whatever `per_page` asked (≤ 250); `links`/`meta` tell what was served. */
+  perPageCap: number;
+  /** Order of `GET /points_events`. */
+  order: 'newest_first' | 'oldest_first';
+  /** A batch with bad items: `partial` applies the valid ones, `atomic` applies none. */
+  batchAtomicity: BatchMode;
+  /** A batch with bad items answers 200 listing the failed items (and the created events) instead of 422. */
+  batchItemErrorsIn2xx: boolean;
+  /** A debit that would take points (or credit) below zero is refused with 422; by default it is accepted. */
+  refuseNegativeBelowZero: boolean;
+  /** Prepended to every stored `internal_note` (Rivo prefixes admin-made events with the operator's email). */
+  notePrefix: string;
+  /** `/points_events/batch` emails the customer whatever `skip_email` says. */
+  batchIgnoresSkipEmail: boolean;
+  /**
+   * Each batch item is checked against the customer's balance before the batch, not after the items before it: an
+   * `earned +L` and its `spent −(L−B)` in one batch see the debit refused below zero (with `refuseNegativeBelowZero`).
+   */
+  batchChecksAgainstStart: boolean;
+}
+
+export const DEFAULT_RIVO_BEHAVIOUR: Readonly<RivoBehaviour> = {
+  perPageCap: 250,
+  order: 'newest_first',
+  batchAtomicity: 'partial',
+  batchItemErrorsIn2xx: false,
+  refuseNegativeBelowZero: false,
+  notePrefix: '',
+  batchIgnoresSkipEmail: false,
+  batchChecksAgainstStart: false,
+};
+
 interface Customer {
   id: number;
   email: string;
@@ -55,6 +93,9 @@ export type RivoCustomerInput = Partial<Omit<RivoCustomerAttributes, 'vip_tier'>
 };
 
 const FIRST_EVENT_ID = 24_000_001;
+const FIRST_OPENING_ID = 10_000_001;
+/** When the generated customers' opening balances were booked: before anything a test or the tool does. */
+const OPENING_AT = '2024-01-01T00:00:00.000Z';
 
 export class RivoState {
   private readonly byId = new Map<number, Customer>();
@@ -62,22 +103,43 @@ export class RivoState {
   private emailIndex: Map<string, number> | undefined;
   private readonly events: RivoEventRecord[] = [];
   private readonly eventsByCustomer = new Map<number, RivoEventRecord[]>();
+  /**
+   * The event that booked each customer's starting balance. In Rivo every change of a tally is an event, so a
+   * customer's listed events add up to their tallies; these are listed (oldest) but are not part of `eventsFor`,
+   * `allEvents` or the stats, which describe what happened since the sandbox started.
+   */
+  private readonly openingByCustomer = new Map<number, RivoEventRecord>();
+  private nextOpeningId = FIRST_OPENING_ID;
   private readonly tierList: RivoTierRecord[];
   private nextEventId = FIRST_EVENT_ID;
-  /** How `POST /points_events/batch` treats a batch with bad items; switchable at run time. */
-  batchMode: BatchMode;
+  /** The switches above; tests may change them between requests. */
+  readonly behaviour: RivoBehaviour;
+  /**
+   * Test hook: a refusal for one event (e.g. refuse the second half of a customer's pair), checked after the
+   * built-in validation, in single and batch writes alike. Undefined: no extra refusals.
+   */
+  refuseEvent: ((event: { customerId: number; pointsDiff: number; creditsDiffCents: number; internalNote: string | null }) => string | undefined) | undefined;
 
   private readonly hooks: RivoStateHooks;
 
   constructor(
     customers: readonly RivoCustomerAttributes[],
     tiers: readonly RivoTierRecord[],
-    options: { batchMode?: BatchMode; hooks?: RivoStateHooks } = {},
+    options: { behaviour?: Partial<RivoBehaviour>; hooks?: RivoStateHooks } = {},
   ) {
     this.hooks = options.hooks ?? {};
     this.tierList = tiers.map((t) => structuredClone(t));
-    this.batchMode = options.batchMode ?? 'atomic';
+    this.behaviour = { ...DEFAULT_RIVO_BEHAVIOUR, ...definedOnly(options.behaviour ?? {}) };
     for (const c of customers) this.addCustomer(c);
+  }
+
+  /** The older name of `behaviour.batchAtomicity`, kept for the tests that set it. */
+  get batchMode(): BatchMode {
+    return this.behaviour.batchAtomicity;
+  }
+
+  set batchMode(mode: BatchMode) {
+    this.behaviour.batchAtomicity = mode;
   }
 
   // --- inspection, for tests ---
@@ -132,7 +194,32 @@ export class RivoState {
     };
     this.byId.set(id, c);
     this.invalidate();
+    this.openingByCustomer.delete(id);
+    if (c.points !== 0 || c.creditsCents !== 0) this.openingByCustomer.set(id, this.openingEvent(c));
     return this.attributes(c);
+  }
+
+  private openingEvent(c: Customer): RivoEventRecord {
+    return {
+      id: this.nextOpeningId++,
+      customer_id: c.id,
+      customer_identifier: String(c.id),
+      source: 'manual',
+      points_amount: Math.abs(c.points),
+      points_diff: c.points,
+      credits_amount: Math.abs(c.creditsCents) / 100,
+      credits_diff: c.creditsCents / 100,
+      internal_note: 'Opening balance',
+      external_note: null,
+      custom_action_name: null,
+      applied_at: OPENING_AT,
+      created_at: OPENING_AT,
+      expires_at: null,
+      revoked_at: null,
+      skip_email: true,
+      via_batch: false,
+      emailed: false,
+    };
   }
 
   removeCustomer(id: string | number): boolean {
@@ -219,7 +306,14 @@ export class RivoState {
     return this.attributes(c);
   }
 
-  /** Events of a customer, newest first (the server pages through them). */
+  /** Events of a customer (or of the store), in the order the listing serves them (`behaviour.order`). */
+  eventsListed(customerId: number | undefined): RivoEventRecord[] {
+    const opening = customerId === undefined ? [...this.openingByCustomer.values()] : [this.openingByCustomer.get(customerId)].filter((e) => e !== undefined);
+    const list = [...opening, ...(customerId === undefined ? this.events : (this.eventsByCustomer.get(customerId) ?? []))];
+    return this.behaviour.order === 'oldest_first' ? list : list.reverse();
+  }
+
+  /** Events of a customer, newest first. */
   eventsNewestFirst(customerId: number | undefined): RivoEventRecord[] {
     const list = customerId === undefined ? this.events : (this.eventsByCustomer.get(customerId) ?? []);
     return [...list].reverse();
@@ -241,21 +335,29 @@ export class RivoState {
     const parsed = items.map((raw) => parseEventInput(raw, now));
     const failures: BatchFailure[] = [];
     const created: RivoEventRecord[] = [];
-    if (this.batchMode === 'atomic') {
+    if (this.behaviour.batchAtomicity === 'atomic') {
       const tallies: Tallies = new Map();
       const valid: EventInput[] = [];
       parsed.forEach((p, index) => {
         if (!p.ok) return failures.push({ index, status: 422, errors: p.errors });
-        const refusal = this.check(p.value, tallies);
+        const refusal = this.check(p.value, this.behaviour.batchChecksAgainstStart ? new Map() : tallies);
         if (refusal) return failures.push({ index, ...refusal });
         valid.push(p.value);
       });
       if (failures.length === 0) for (const input of valid) created.push(this.apply(input, now, true));
       return { created, failures };
     }
+    // The balances before the batch, for a store that checks every item against them.
+    const start: Tallies = new Map();
+    const before = (): Tallies => (this.behaviour.batchChecksAgainstStart ? new Map(start) : new Map());
+    if (this.behaviour.batchChecksAgainstStart)
+      for (const p of parsed) {
+        const c = p.ok ? this.resolve(p.value.customerIdentifier) : undefined;
+        if (c && !start.has(c.id)) start.set(c.id, { points: c.points, creditsCents: c.creditsCents });
+      }
     parsed.forEach((p, index) => {
       if (!p.ok) return failures.push({ index, status: 422, errors: p.errors });
-      const refusal = this.check(p.value, new Map());
+      const refusal = this.check(p.value, before());
       if (refusal) return failures.push({ index, ...refusal });
       created.push(this.apply(p.value, now, true));
     });
@@ -263,16 +365,25 @@ export class RivoState {
   }
 
   /**
-   * Can the event apply? Unknown customer → 404; a result below zero points or credit → 422 (the sandbox's choice:
-   * Rivo does not document it, and refusing is the stricter case for a loader to handle). `tallies` carries the
-   * effect of earlier items of the same batch; it is updated when the item passes.
+   * Can the event apply? Unknown customer → 404; a debit below zero points or credit → 422 only when
+   * `refuseNegativeBelowZero` is on (Rivo does not document it; the modelled default accepts it). `tallies` carries
+   * the effect of earlier items of the same batch; it is updated when the item passes.
    */
   private check(input: EventInput, tallies: Tallies): Refusal | undefined {
     const c = this.resolve(input.customerIdentifier);
     if (!c) return { status: 404, errors: [`Customer not found: ${input.customerIdentifier}`] };
     const t = tallies.get(c.id) ?? { points: c.points, creditsCents: c.creditsCents };
-    if (t.points + input.pointsDiff < 0) return { status: 422, errors: ['points_tally cannot be negative'] };
-    if (t.creditsCents + input.creditsDiffCents < 0) return { status: 422, errors: ['credits_tally cannot be negative'] };
+    if (this.behaviour.refuseNegativeBelowZero) {
+      if (input.pointsDiff < 0 && t.points + input.pointsDiff < 0) return { status: 422, errors: ['points_tally cannot be negative'] };
+      if (input.creditsDiffCents < 0 && t.creditsCents + input.creditsDiffCents < 0) return { status: 422, errors: ['credits_tally cannot be negative'] };
+    }
+    const refused = this.refuseEvent?.({
+      customerId: c.id,
+      pointsDiff: input.pointsDiff,
+      creditsDiffCents: input.creditsDiffCents,
+      internalNote: input.internalNote,
+    });
+    if (refused !== undefined) return { status: 422, errors: [refused] };
     tallies.set(c.id, { points: t.points + input.pointsDiff, creditsCents: t.creditsCents + input.creditsDiffCents });
     return undefined;
   }
@@ -291,7 +402,7 @@ export class RivoState {
       points_diff: input.pointsDiff,
       credits_amount: Math.abs(input.creditsDiffCents) / 100,
       credits_diff: input.creditsDiffCents / 100,
-      internal_note: input.internalNote,
+      internal_note: input.internalNote === null ? null : `${this.behaviour.notePrefix}${input.internalNote}`,
       external_note: input.externalNote,
       custom_action_name: input.customActionName,
       applied_at: input.appliedAt,
@@ -300,6 +411,7 @@ export class RivoState {
       revoked_at: null,
       skip_email: input.skipEmailRaw,
       via_batch: viaBatch,
+      emailed: !input.skipEmail || (viaBatch && this.behaviour.batchIgnoresSkipEmail),
     };
     this.events.push(event);
     const list = this.eventsByCustomer.get(c.id) ?? [];
@@ -308,6 +420,11 @@ export class RivoState {
     this.hooks.onEventCreated?.({ ...event });
     return event;
   }
+}
+
+/** Options as given, without the keys set to undefined (so they do not hide a default). */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 export function isRefusal(v: unknown): v is Refusal {

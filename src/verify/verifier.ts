@@ -8,6 +8,8 @@ import { iterateCustomers, recordProblem } from '../ledger/customers.js';
 import type { CustomerRow, EventRow } from '../ledger/types.js';
 import { findKeyInNote, parseKeysFromNote, KEY_PREFIX } from '../mapper/keys.js';
 import type { RivoApi } from '../rivo/api.js';
+import { UNMEASURED_PROFILE, type RivoProfile } from '../rivo/profile.js';
+import { readBack } from '../rivo/readback.js';
 import { compareWithRivo, expectedFor, LIFETIME_RULE, normaliseDob, type ExpectedValues, type LedgerEntry } from './expected.js';
 
 /**
@@ -52,6 +54,8 @@ export interface VerifyOptions {
   chunk?: number;
   now?: () => Date;
   onProgress?: (p: VerifyProgress) => void;
+  /** What this Rivo store is known to do (`pilot`); default `UNMEASURED_PROFILE`. Read-backs page by it. */
+  profile?: RivoProfile;
 }
 
 export interface VerifySummary {
@@ -168,7 +172,8 @@ export async function verify(options: VerifyOptions): Promise<VerifySummary> {
     return limit(() => rivo.getCustomer(rivoId));
   };
 
-  const ledgerCheck = (w: Work & { result: ResultRow }) => limit(() => checkLedger(rivo, w, ourKeyPrefix));
+  const profile = options.profile ?? UNMEASURED_PROFILE;
+  const ledgerCheck = (w: Work & { result: ResultRow }) => limit(() => checkLedger(rivo, w, ourKeyPrefix, profile));
 
   let seen = 0;
   for (const batch of chunks(iterateCustomers(db, 'seq <= ?', [limitSeq], chunkSize), chunkSize)) {
@@ -387,11 +392,29 @@ function applyActual(w: Work & { result: ResultRow }, actual: RivoCustomerSnapsh
 }
 
 /**
- * Reads the customer's Rivo events and counts each of our done event keys in their internal notes. A key seen twice
- * is a duplicate event; a key of this migration that the ledger does not hold as done means the ledger and Rivo
- * disagree. Either turns the outcome into a mismatch and is recorded as a problem. Revoked events are not counted.
+ * Reads the customer's Rivo events (the loader's read-back, `rivo/readback.ts`: every page, proven complete) and
+ * counts each of our done event keys in their internal notes. A key seen twice is a duplicate event; a key of this
+ * migration that the ledger does not hold as done means the ledger and Rivo disagree; a listing that cannot be
+ * proven complete proves nothing missing. Each turns the outcome into a mismatch; the first two are recorded as
+ * problems. Revoked events are not counted.
  */
-async function checkLedger(rivo: RivoApi, w: Work & { result: ResultRow }, ourKeyPrefix: string): Promise<void> {
+async function checkLedger(rivo: RivoApi, w: Work & { result: ResultRow }, ourKeyPrefix: string, profile: RivoProfile): Promise<void> {
+  const r0 = w.result;
+  // The tallies verify just compared are the ones the listing must add up to (no second request for them).
+  const tallies: RivoCustomerSnapshot | undefined =
+    r0.points_actual !== null && r0.credits_actual !== null
+      ? {
+          id: w.row.rivo_id!,
+          email: w.row.rivo_email,
+          pointsTally: r0.points_actual,
+          lifetimeTally: r0.lifetime_actual,
+          creditsCents: r0.credits_actual,
+          tierId: null,
+          tierName: null,
+          dob: null,
+          loyaltyStatus: null,
+        }
+      : undefined;
   const keys = w.expected!.eventKeys;
   const counts = new Map<string, number>(keys.map((k) => [k, 0]));
   const pointsOf = new Map<string, number>();
@@ -404,7 +427,8 @@ async function checkLedger(rivo: RivoApi, w: Work & { result: ResultRow }, ourKe
   let otherCount = 0;
   let otherPoints = 0;
 
-  for await (const ev of rivo.listEvents(w.row.rivo_id!)) {
+  const rb = await readBack(rivo, w.row.rivo_id!, profile, [], tallies);
+  for (const ev of rb.events) {
     if (ev.revokedAt) continue;
     let ours = false;
     for (const k of keys) {
@@ -444,6 +468,7 @@ async function checkLedger(rivo: RivoApi, w: Work & { result: ResultRow }, ourKe
     words.push(text);
     w.problems.push({ customerKey: w.row.key, eventKey: k, kind: 'duplicate_event', detail: text });
   }
+  if (rb.unproven) words.push(`Rivo's event list could not be read as a whole, so nothing can be proven missing (${rb.unproven})`);
   if (absent.length)
     words.push(`${absent.length} of ${keys.length} events done in the ledger not found in Rivo's event list: ${absent.map((k) => `[${k}]`).join(', ')}`);
   for (const k of strangers) {
@@ -454,7 +479,7 @@ async function checkLedger(rivo: RivoApi, w: Work & { result: ResultRow }, ourKe
   if (r.outcome === 'mismatch' && otherCount > 0)
     words.push(`Rivo shows ${otherCount} other event${otherCount === 1 ? '' : 's'} since the migration posted (${otherPoints >= 0 ? '+' : ''}${otherPoints} points): customer activity may explain a difference`);
   if (words.length) {
-    if (duplicated.length || absent.length || strangers.size) r.outcome = 'mismatch';
+    if (duplicated.length || absent.length || strangers.size || rb.unproven) r.outcome = 'mismatch';
     r.detail = [r.detail, ...words].filter(Boolean).join('; ');
   }
 }

@@ -20,6 +20,9 @@ const rng = mulberry32;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Both ways of sending (RIVO_SEND_MODE, as a user sets it) must survive the kills; the single run also pages its
+ * read-backs through a listing capped at 7 events, oldest first, with notes that come back prefixed. */
+describe.each(['batch', 'single'] as const)('RIVO_SEND_MODE=%s', (mode) => {
 let sb: Sandbox;
 let ws: Workspace;
 
@@ -28,11 +31,12 @@ beforeAll(async () => {
   sb = await startSandbox({
     customers: 160,
     seed: 4,
-    rivo: { latencyMs: 5 },
+    rivo: { latencyMs: 5, ...(mode === 'single' ? { perPageCap: 7, order: 'oldest_first' as const, notePrefix: 'ops@shop.example: ' } : {}) },
     faults: { only: ['rivo'], error5xx: 0.03, reset: 0.02, lostAnswer: 0.06, rateLimitBurst: 0.01, slow: 0.02, slowMs: 300 },
   });
   // Small pages and a modest Rivo rate: a run takes a few seconds, so the kills land in every stage.
-  ws = workspace(sb, { name: 'crash', config: { yotpo: { perPage: 20 }, rivo: { concurrency: 4 } }, rates: ['--yotpo-rpm', '3000', '--rivo-rps', '60'] });
+  ws = workspace(sb, { name: `crash-${mode}`, config: { yotpo: { perPage: 20 }, rivo: { concurrency: 4 } }, rates: ['--yotpo-rpm', '3000', '--rivo-rps', mode === 'single' ? '120' : '60'] });
+  ws.env.RIVO_SEND_MODE = mode;
 }, 180_000);
 
 afterAll(async () => {
@@ -93,6 +97,9 @@ describe('crash: SIGKILL at random moments, then resume', () => {
     }
     // Sanity that the kills did something: the crashes left interrupted runs behind.
     expect(finishedEarly).toBeLessThan(KILLS);
+    // RIVO_SEND_MODE reached every child: single mode never used the batch endpoint.
+    if (mode === 'single') expect(sb.stats().rivo.batchesReceived).toBe(0);
+    else expect(sb.stats().rivo.batchesReceived).toBeGreaterThan(0);
   }, 240_000);
 });
 
@@ -122,6 +129,8 @@ describe('crash: SIGKILL during rollback, then resume', () => {
     expectRolledBack(sb);
     expect(sb.stats().rivo.emailsSent).toBe(0);
   }, 120_000);
+});
+
 });
 
 /** Where the killed run left the ledger: events done and still open (planned, in flight, uncertain). */

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { run } from '../../src/cli/main.js';
-import { startSandbox, type FaultOptions, type RivoCustomerAttributes, type Sandbox } from '../../src/sandbox/index.js';
+import { startSandbox, type FaultOptions, type RivoBehaviour, type RivoCustomerAttributes, type Sandbox } from '../../src/sandbox/index.js';
 import { removeWorkspace, workspace, type Workspace } from '../e2e/cli.js';
 import { expectedState, expectExactMigration } from '../e2e/expect.js';
 
@@ -20,6 +20,8 @@ interface Case {
   faults: FaultOptions;
   sendMode: 'batch' | 'single';
   batchMode: 'atomic' | 'partial';
+  /** Other Rivo behaviours (issue 11): page cap, order, per-item errors in a 2xx, prefixed notes, refused debits. */
+  rivo?: Partial<RivoBehaviour>;
   removeFromRivo: number;
 }
 
@@ -76,7 +78,7 @@ async function check(c: Case): Promise<void> {
   let sb: Sandbox | undefined;
   let ws: Workspace | undefined;
   try {
-    sb = await startSandbox({ customers: 60, seed: c.seed, rivo: { batchMode: c.batchMode }, faults: c.faults });
+    sb = await startSandbox({ customers: 60, seed: c.seed, rivo: { batchMode: c.batchMode, ...c.rivo }, faults: c.faults });
     ws = workspace(sb, {
       name: 'faults',
       config: { rivo: { sendMode: c.sendMode, timeoutMs: 800, settleDelayMs: 20, maxRetries: 4 }, yotpo: { timeoutMs: 800, maxRetries: 6 } },
@@ -123,5 +125,9 @@ describe('faults: any mix of faults × send mode × batch mode ends exact', () =
     const faults: FaultOptions = { error5xx: 0.05, reset: 0.03, lostAnswer: 0.08, slow: 0.01, slowMs: 1200, htmlError: 0.02 };
     await check({ seed: 77, faults, sendMode: 'batch', batchMode: 'atomic', removeFromRivo: 2 });
     await check({ seed: 78, faults, sendMode: 'batch', batchMode: 'partial', removeFromRivo: 2 });
-  }, 120_000);
+    // A Rivo that differs everywhere it may: pages of 7 oldest first, a 200 naming failed items, prefixed notes.
+    const other: Partial<RivoBehaviour> = { perPageCap: 7, order: 'oldest_first', batchItemErrorsIn2xx: true, notePrefix: 'ops@shop.example: ', refuseNegativeBelowZero: true };
+    await check({ seed: 79, faults, sendMode: 'batch', batchMode: 'atomic', removeFromRivo: 2, rivo: other });
+    await check({ seed: 80, faults, sendMode: 'single', batchMode: 'partial', removeFromRivo: 1, rivo: { ...other, perPageCap: 3, order: 'newest_first' } });
+  }, 200_000);
 });

@@ -12,6 +12,8 @@ import {
 } from '../../src/http/errors.js';
 import type { OutgoingEvent } from '../../src/rivo/api.js';
 import { RivoClient, type RivoClientOptions } from '../../src/rivo/client.js';
+import { readCustomerEvents } from '../../src/rivo/listing.js';
+import { UNMEASURED_PROFILE } from '../../src/rivo/profile.js';
 
 const HOST = 'https://rivo.test';
 const BASE = `${HOST}/merchant_api/v1`;
@@ -136,25 +138,57 @@ describe('RivoClient: requests', () => {
     expect(nock.isDone()).toBe(true);
   });
 
-  it('lists a customer\'s events page by page until a short page, signed diffs and exact credits', async () => {
-    const ev = (id: number, diff: number, credits: string) => ({
+  describe('a customer\'s events (readCustomerEvents: the one place the listing\'s assumptions live)', () => {
+    const ev = (id: number, diff: number, credits = '0.0', who = '7001') => ({
       type: 'points_event',
       id: String(id),
-      attributes: { id, customer_identifier: '7001', points_amount: Math.abs(diff), points_diff: diff, credits_diff: credits, internal_note: `n${id}`, source: 'manual' },
+      attributes: { id, customer_identifier: who, points_amount: Math.abs(diff), points_diff: diff, credits_diff: credits, internal_note: `n${id}`, source: 'manual' },
     });
-    const full = Array.from({ length: 250 }, (_, i) => ev(i + 1, i % 2 ? -1 : 2, '0.0'));
-    api()
-      .get('/merchant_api/v1/points_events')
-      .query({ 'filters[customer_identifier]': 'ann@example.com', 'pagination[page]': '1', 'pagination[per_page]': '250' })
-      .reply(200, { data: full });
-    api()
-      .get('/merchant_api/v1/points_events')
-      .query({ 'filters[customer_identifier]': 'ann@example.com', 'pagination[page]': '2', 'pagination[per_page]': '250' })
-      .reply(200, { data: [ev(900, -40, '-12.5')] });
-    const events = [];
-    for await (const e of client().listEvents('ann@example.com')) events.push(e);
-    expect(events).toHaveLength(251);
-    expect(events.at(-1)).toMatchObject({ id: '900', pointsDiff: -40, creditsDiffCents: -1250, internalNote: 'n900' });
+    const page = (n: number, perPage = 250) =>
+      api().get('/merchant_api/v1/points_events').query({ 'filters[customer_identifier]': '7001', 'pagination[page]': String(n), 'pagination[per_page]': String(perPage) });
+    const owner = { identifier: '7001', id: '7001', email: 'ann@example.com' };
+
+    it('without links or meta, a short page is not the end: it reads on until an empty page', async () => {
+      page(1).reply(200, { data: Array.from({ length: 7 }, (_, i) => ev(i + 1, 2)) });
+      page(2).reply(200, { data: [ev(900, -40, '-12.5')] });
+      page(3).reply(200, { data: [] });
+      const r = await readCustomerEvents(client(), owner, UNMEASURED_PROFILE);
+      expect(r.incomplete).toBeNull();
+      expect(r.pages).toBe(3);
+      expect(r.events).toHaveLength(8);
+      expect(r.events.at(-1)).toMatchObject({ id: '900', pointsDiff: -40, creditsDiffCents: -1250, internalNote: 'n900' });
+      expect(nock.isDone()).toBe(true);
+    });
+
+    it('follows links.next and stops where it is null; meta.total_count must match what was served', async () => {
+      page(1).reply(200, { data: [ev(1, 1), ev(2, 1)], links: { next: 'p2' }, meta: { total_count: 3 } });
+      page(2).reply(200, { data: [ev(3, 1)], links: { next: null }, meta: { total_count: 3 } });
+      const r = await readCustomerEvents(client(), owner, UNMEASURED_PROFILE);
+      expect([r.incomplete, r.pages, r.events.length]).toEqual([null, 2, 3]);
+      page(1).reply(200, { data: [ev(1, 1)], links: { next: null }, meta: { total_count: 4 } });
+      expect((await readCustomerEvents(client(), owner, UNMEASURED_PROFILE)).incomplete).toMatch(/says 4 events but served 1/);
+    });
+
+    it('events of another customer (a filter the store ignores) make the listing untrusted', async () => {
+      page(1).reply(200, { data: [ev(1, 1), ev(2, 5, '0.0', '8002')], links: { next: null } });
+      const r = await readCustomerEvents(client(), owner, UNMEASURED_PROFILE);
+      expect(r.events.map((e) => e.id)).toEqual(['1']);
+      expect(r.incomplete).toMatch(/another customer/);
+    });
+
+    it('a server that ignores the page number is caught instead of looped on', async () => {
+      page(1).reply(200, { data: [ev(1, 1)] });
+      page(2).reply(200, { data: [ev(1, 1)] });
+      expect((await readCustomerEvents(client(), owner, UNMEASURED_PROFILE)).incomplete).toMatch(/repeated/);
+    });
+
+    it('a measured page cap: asks for that many, and a page below it is the last', async () => {
+      page(1, 7).reply(200, { data: Array.from({ length: 7 }, (_, i) => ev(i + 1, 1)) });
+      page(2, 7).reply(200, { data: [ev(8, 1)] });
+      const r = await readCustomerEvents(client(), owner, { ...UNMEASURED_PROFILE, listing: { order: 'oldest_first', perPageCap: 7 } });
+      expect([r.incomplete, r.pages, r.events.length]).toEqual([null, 2, 8]);
+      expect(nock.isDone()).toBe(true);
+    });
   });
 
   it('sends a single event form-encoded by default, with skip_email and source manual', async () => {

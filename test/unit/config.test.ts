@@ -51,6 +51,16 @@ describe('loadConfig', () => {
     expect(loadConfig({ env: { RIVO_API_KEY: 'real' }, cwd: dir }).secrets.rivoApiKey).toBe('real');
   });
 
+  it('RIVO_SEND_MODE and --send-mode choose batch or single (flag beats env); another value is a config error', () => {
+    const dir = tmp();
+    expect(loadConfig({ env: {}, cwd: dir }).config.rivo.sendMode).toBe('batch');
+    expect(loadConfig({ env: { RIVO_SEND_MODE: 'single' }, cwd: dir }).config.rivo.sendMode).toBe('single');
+    expect(loadConfig({ env: { RIVO_SEND_MODE: 'single' }, cwd: dir, flags: { sendMode: 'batch' } }).config.rivo.sendMode).toBe('batch');
+    const err = configError(() => loadConfig({ env: { RIVO_SEND_MODE: 'bulk' }, cwd: dir }));
+    expect(err.exitCode).toBe(2);
+    expect(err.problems.join('\n')).toMatch(/rivo\.sendMode/);
+  });
+
   it('names every bad field by its dot path', () => {
     const dir = tmp();
     writeFileSync(join(dir, 'c.json'), JSON.stringify({ yotpo: { rpm: -1, perPagee: 3 }, mapping: { strategy: 'everything' } }));

@@ -34,7 +34,12 @@ beforeEach(async () => {
     if (req.method === 'GET' && url.pathname === '/customers/77') {
       res.end(JSON.stringify({ data: { type: 'customer', id: '77', attributes: { points_tally: rivoPoints, lifetime_earnings_tally: 1000, credits_tally: '0.0', vip_tier: null, dob: null } } }));
     } else if (req.method === 'GET' && url.pathname === '/points_events') {
-      res.end(JSON.stringify({ data: [{ type: 'points_event', id: 'e1', attributes: { points_diff: 500, internal_note: rivoNote, created_at: '2030-01-01T00:00:00Z' } }] }));
+      // The customer's whole ledger on one page (links.next null): the opening 100 points, then the migration's 500.
+      const data = [
+        { type: 'points_event', id: 'e1', attributes: { points_diff: 500, internal_note: rivoNote, created_at: '2030-01-01T00:00:00Z' } },
+        { type: 'points_event', id: 'e0', attributes: { points_diff: 100, internal_note: 'Opening balance', created_at: '2020-01-01T00:00:00Z' } },
+      ];
+      res.end(JSON.stringify({ data, links: { next: null } }));
     } else {
       res.statusCode = 404;
       res.end('{}');

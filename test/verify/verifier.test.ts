@@ -36,15 +36,21 @@ class FakeRivo implements RivoApi {
   async listTiers() {
     return [];
   }
-  async *listEvents(identifier: string) {
+  async listEventsPage(identifier: string, page: number, perPage: number) {
     this.requestCount++;
-    this.calls.push(`events ${identifier}`);
-    yield* this.events.get(identifier) ?? [];
+    this.calls.push(page === 1 ? `events ${identifier}` : `events ${identifier} page ${page}`);
+    const all = this.events.get(identifier) ?? [];
+    const pages = Math.max(1, Math.ceil(all.length / perPage));
+    return {
+      events: all.slice((page - 1) * perPage, page * perPage),
+      links: { next: page < pages ? `page ${page + 1}` : null },
+      meta: { page, per_page: perPage, total_count: all.length, total_pages: pages },
+    };
   }
   async createEvent(_e: OutgoingEvent): Promise<RivoEvent | null> {
     throw new Error('verify must not write to Rivo');
   }
-  async createEventsBatch(): Promise<void> {
+  async createEventsBatch(): Promise<never> {
     throw new Error('verify must not write to Rivo');
   }
   async setDob(): Promise<void> {
@@ -118,7 +124,13 @@ function addCustomer(key: string, rivoId: string | null, events: Ev[] = []): str
 function rivoHas(rivoId: string, over: Partial<RivoCustomerSnapshot>, keys: string[], points: number[], extra: Partial<RivoEvent>[] = []) {
   rivo.customers.set(rivoId, { id: rivoId, email: null, loyaltyStatus: 'member', ...BEFORE, ...over });
   const evs: RivoEvent[] = keys.map((k, i) => rivoEvent({ internalNote: `admin@shop.com: ${noteWithKey('Migrated from Yotpo', k)}`, pointsDiff: points[i] ?? 0 }));
-  rivo.events.set(rivoId, [...evs, ...extra.map(rivoEvent)]);
+  const listed = [...evs, ...extra.map(rivoEvent)];
+  // Rivo's ledger adds up: what the customer held before the events listed here was booked by an earlier event.
+  const tally = rivo.customers.get(rivoId)!;
+  const openPoints = tally.pointsTally - listed.reduce((n, e) => n + e.pointsDiff, 0);
+  const openCents = tally.creditsCents - listed.reduce((n, e) => n + e.creditsDiffCents, 0);
+  if (openPoints || openCents) listed.unshift(rivoEvent({ internalNote: 'Opening balance', pointsDiff: openPoints, creditsDiffCents: openCents }));
+  rivo.events.set(rivoId, listed);
 }
 
 const rivoEvent = (over: Partial<RivoEvent>): RivoEvent => ({
