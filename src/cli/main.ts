@@ -17,6 +17,7 @@ const LOADERS = {
   check: () => import('./commands/check.js'),
   sandbox: () => import('./commands/sandbox.js'),
   demo: () => import('./commands/demo.js'),
+  pilot: () => import('./commands/pilot.js'),
 } satisfies Record<string, () => Promise<CommandModule>>;
 
 interface CommandSpec {
@@ -72,6 +73,17 @@ const COMMANDS: CommandSpec[] = [
         .option('customers', { type: 'number', default: 300, describe: 'Customers in the demo shop' })
         .option('seed', { type: 'number', default: 7, describe: 'Seed of the generator' })
         .option('faults', { type: 'boolean', default: true, describe: 'Inject faults so the demo shows recovery' }),
+  },
+  {
+    name: 'pilot',
+    describe: "Probe every unconfirmed Rivo behaviour on one staff customer (left as it was) and store this store's profile",
+    module: 'pilot',
+    options: (y) =>
+      y
+        .option('customer', { type: 'string', describe: 'The Rivo customer to probe: email or Shopify customer id of a staff or test account' })
+        .option('probe-updates', { type: 'boolean', default: false, describe: 'Also probe the VIP tier and birthday updates (a tier cannot always be put back)' })
+        .option('confirm-no-email', { type: 'boolean', default: false, describe: "Record that the pilot's batch event sent no email: migrate may then send batches" })
+        .option('email-arrived', { type: 'boolean', default: false, describe: "Record that the pilot's batch event did send an email: migrate sends single events" }),
   },
 ];
 

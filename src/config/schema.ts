@@ -54,7 +54,8 @@ export const configSchema = z
         baseUrl: url,
         rps: z.number().positive().max(1000),
         concurrency: positiveInt.max(64),
-        sendMode: z.enum(['batch', 'single']),
+        /** `auto`: batches once this store's batch emails are confirmed silent (`pilot`), single events until then. */
+        sendMode: z.enum(['auto', 'batch', 'single']),
         batchSize: positiveInt.max(10),
         singleEncoding: z.enum(['form', 'json']),
         batchEncoding: z.enum(['form', 'json']),

@@ -3,6 +3,8 @@ import type { Db } from '../db/open.js';
 import { ATTENTION_STATES } from '../domain.js';
 import { duplicateEvents, inFlightToUncertain } from '../ledger/events.js';
 import type { RivoApi } from '../rivo/api.js';
+import { resolveSendMode } from '../rivo/send-mode.js';
+import { readProfile } from '../pilot/store.js';
 import { LoadEngine, type DuplicateFinding, type EngineOptions, type EngineStats, type LoadProgress } from './engine.js';
 import { amountsInScope, countOpenEvents, openEvents, rejectedEvents, scopeCounts, statesInWindow, unplannedPending, type Scope } from './queries.js';
 
@@ -65,7 +67,7 @@ export function engineOptions(options: Omit<LoadOptions, 'migrationId' | 'limitS
     db,
     rivo,
     scope,
-    sendMode: config.rivo.sendMode,
+    sendMode: resolveSendMode(config.rivo.sendMode, readProfile(db), config.rivo.batchSize).mode,
     batchSize: config.rivo.batchSize,
     concurrency: config.rivo.concurrency,
     settleDelayMs: config.rivo.settleDelayMs,

@@ -4,6 +4,8 @@ import { getMeta, setMeta } from '../db/open.js';
 import { extract, type ExtractSummary } from '../extract/extractor.js';
 import { limitSeq } from '../ledger/customers.js';
 import { load, type LoadSummary } from '../load/loader.js';
+import { readProfile } from '../pilot/store.js';
+import { resolveSendMode } from '../rivo/send-mode.js';
 import { plan, type PlanScope, type PlanSummary } from '../plan/planner.js';
 import { writePlanReport, writeVerifyReport, type VerifyTotals } from '../reports/index.js';
 import { verify, type VerifySummary } from '../verify/verifier.js';
@@ -78,7 +80,16 @@ export async function planStage(s: Session, scope: PlanScope, label = 'plan'): P
   return summary;
 }
 
+const told = new WeakSet<Session>();
+
 export async function loadStage(s: Session): Promise<LoadSummary> {
+  const sendMode = resolveSendMode(s.config.rivo.sendMode, readProfile(s.db), s.config.rivo.batchSize);
+  // `migrate` loads in several passes: the hint is said once per command.
+  if (!told.has(s)) {
+    told.add(s);
+    if (sendMode.hint) s.progress.line(sendMode.hint);
+    s.log.info({ stage: 'load', sendMode: sendMode.mode, reason: sendMode.reason }, 'send mode');
+  }
   const bar = s.progress.stage('load');
   const summary = await load({
     db: s.db,

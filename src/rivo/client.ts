@@ -170,6 +170,23 @@ export class RivoClient implements RivoApi {
     });
   }
 
+  /**
+   * The pilot's batch: the raw answer whatever its status (the pilot measures what a batch answer says), with items
+   * sent as given, invalid ones included. Transport failures still throw, uncertain.
+   */
+  async probeBatch(items: readonly Record<string, unknown>[]): Promise<{ status: number; body: unknown }> {
+    const res = await this.http.request({
+      method: 'POST',
+      path: '/points_events/batch',
+      body: { points_events: items },
+      encoding: this.batchEncoding,
+      writeMayApplyOnError: true,
+      // A refusal's body is what is being measured; auth, rate and server errors stay errors.
+      okStatus: (status) => (status >= 200 && status < 300) || status === 400 || status === 422,
+    });
+    return { status: res.status, body: res.data };
+  }
+
   /** Stops the gate this client made (a shared gate is its owner's to stop). */
   async close(): Promise<void> {
     if (this.ownsGate) await this.gate.stop();
