@@ -26,6 +26,15 @@ export interface RivoEvent {
   revokedAt: string | null;
 }
 
+/** One page of `GET /points_events` for a customer: the events, and the listing's own `links`/`meta` as served. */
+export interface RivoEventsPage {
+  events: RivoEvent[];
+  /** The answer's `links` object (e.g. `next`: a URL or null); null when the answer has none. */
+  links: Record<string, unknown> | null;
+  /** The answer's `meta` object (e.g. `total_count`, `total_pages`, `per_page`); null when the answer has none. */
+  meta: Record<string, unknown> | null;
+}
+
 /**
  * Everything the tool does to Rivo. The planner and verifier read; the loader writes. Implemented over HTTP by
  * `RivoClient`; tests may give a fake.
@@ -38,6 +47,8 @@ export interface RivoApi {
   listTiers(): Promise<RivoTier[]>;
   /** Every event of one customer, all pages. */
   listEvents(identifier: string): AsyncIterable<RivoEvent>;
+  /** One page of a customer's events, as asked (`page` from 1), with the listing's `links` and `meta`. */
+  listEventsPage(identifier: string, page: number, perPage: number): Promise<RivoEventsPage>;
   /** One event. Throws HttpError; `uncertain` on the error says whether it may have been applied. */
   createEvent(event: OutgoingEvent): Promise<RivoEvent | null>;
   /** Up to 10 events. Any error is uncertain: the batch's atomicity is undocumented. */

@@ -5,7 +5,7 @@ import { HttpClient } from '../http/client.js';
 import { NotFoundError, type HttpError } from '../http/errors.js';
 import { RateGate } from '../http/limiter.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../http/retry.js';
-import type { OutgoingEvent, RivoApi, RivoEvent } from './api.js';
+import type { OutgoingEvent, RivoApi, RivoEvent, RivoEventsPage } from './api.js';
 import { listResources, parseCustomer, parseEvent, parseTier, requireResource, singleResource } from './parse.js';
 
 export interface RivoClientOptions {
@@ -28,6 +28,8 @@ export interface RivoClientOptions {
 }
 
 export const RIVO_LIST_LIMIT = 250;
+/** The query parameter that narrows `GET /points_events` to one customer (the only filter name rivo-api.md confirms). */
+export const EVENTS_CUSTOMER_FILTER = 'filters[customer_identifier]';
 export const RIVO_BATCH_MAX = 10;
 
 /**
@@ -107,16 +109,23 @@ export class RivoClient implements RivoApi {
     return listResources(res.data, '/vip_tiers').map((a) => parseTier(a, '/vip_tiers'));
   }
 
+  async listEventsPage(identifier: string, page: number, perPage: number): Promise<RivoEventsPage> {
+    const res = await this.http.request({
+      method: 'GET',
+      path: '/points_events',
+      query: { [EVENTS_CUSTOMER_FILTER]: identifier, 'pagination[page]': page, 'pagination[per_page]': perPage },
+    });
+    const events = listResources(res.data, '/points_events').map((a) => parseEvent(a, '/points_events'));
+    const body = res.data as { links?: unknown; meta?: unknown };
+    const obj = (v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null);
+    return { events, links: obj(body.links), meta: obj(body.meta) };
+  }
+
   async *listEvents(identifier: string): AsyncIterable<RivoEvent> {
     const perPage = RIVO_LIST_LIMIT;
     const seen = new Set<string>();
     for (let page = 1; ; page++) {
-      const res = await this.http.request({
-        method: 'GET',
-        path: '/points_events',
-        query: { 'filters[customer_identifier]': identifier, 'pagination[page]': page, 'pagination[per_page]': perPage },
-      });
-      const events = listResources(res.data, '/points_events').map((a) => parseEvent(a, '/points_events'));
+      const { events } = await this.listEventsPage(identifier, page, perPage);
       const fresh = events.filter((e) => !seen.has(e.id));
       for (const e of fresh) seen.add(e.id);
       yield* fresh;

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { FaultInjector, type FaultKind, type FaultOptions } from './faults.js';
 import { Random, deriveSeed } from './rng.js';
 import { createRivoServer, RIVO_PREFIX } from './rivo-server.js';
-import { RivoState, type BatchMode } from './rivo-state.js';
+import { RivoState, type BatchMode, type RivoBehaviour } from './rivo-state.js';
 import { generateShop, type GeneratedShop } from './shop.js';
 import { Waits } from './side-server.js';
 import { StatsCollector, type SandboxStats } from './stats.js';
@@ -16,8 +16,8 @@ import { YotpoState } from './yotpo-state.js';
  */
 
 export type { FaultKind, FaultOptions } from './faults.js';
-export type { BatchMode, RivoCustomerInput } from './rivo-state.js';
-export { RivoState } from './rivo-state.js';
+export type { BatchMode, RivoBehaviour, RivoCustomerInput } from './rivo-state.js';
+export { DEFAULT_RIVO_BEHAVIOUR, RivoState } from './rivo-state.js';
 export { YotpoState } from './yotpo-state.js';
 export { AWKWARD_KINDS, generateShop, RIVO_TIERS, YOTPO_TIERS } from './shop.js';
 export type { AwkwardKind, CaseLabel, GeneratedShop, ShopOptions } from './shop.js';
@@ -32,11 +32,17 @@ export interface YotpoOptions {
   latencyMs?: number;
 }
 
-export interface RivoOptions {
+/**
+ * The Rivo stand-in's settings. Besides rate and latency, each behaviour switch (`RivoBehaviour`, all off by default:
+ * the modelled behaviour) makes it act the other way within what Rivo documents: `perPageCap`, `order`,
+ * `batchAtomicity`, `batchItemErrorsIn2xx`, `refuseNegativeBelowZero`, `notePrefix`, `batchIgnoresSkipEmail`.
+ * They can also be changed while it runs, through `sandbox.rivo.behaviour`.
+ */
+export interface RivoOptions extends Partial<RivoBehaviour> {
   /** Requests per sliding second; null (default): no limit. */
   rps?: number | null;
   latencyMs?: number;
-  /** How a batch with bad items is treated: 'atomic' (default) applies none, 'partial' applies the valid ones. */
+  /** The older name of `batchAtomicity`: 'partial' (default) applies the valid items, 'atomic' applies none. */
   batchMode?: BatchMode;
 }
 
@@ -99,8 +105,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   setFaults(opts.faults ?? {});
 
   const yotpo = new YotpoState(shop.yotpoCustomers, shop.yotpoTiers, opts.yotpo?.listEndpoints);
+  const { rps: _rps, latencyMs: _latency, batchMode, ...behaviour } = opts.rivo ?? {};
   const rivo = new RivoState(shop.rivoCustomers, shop.rivoTiers, {
-    batchMode: opts.rivo?.batchMode,
+    behaviour: { ...behaviour, batchAtomicity: behaviour.batchAtomicity ?? batchMode },
     hooks: { onEventCreated: (e) => stats.eventCreated(e) },
   });
 

@@ -143,12 +143,13 @@ interface OffsetPage {
   perPage: number;
 }
 
-function offsetPage(pagination: Params): OffsetPage | Answer {
+/** `cap`: the most a page serves, silently (a store may cap below the documented 250); links and meta say it. */
+function offsetPage(pagination: Params, cap = MAX_LIMIT): OffsetPage | Answer {
   const page = positiveInt(pagination.page) ?? 1;
   const perPage = positiveInt(pagination.per_page) ?? DEFAULT_PER_PAGE;
   if (Number.isNaN(page) || Number.isNaN(perPage)) return invalid(['pagination[page] and pagination[per_page] must be positive integers']);
   if (page > MAX_PAGE) return invalid([`pagination[page] must be less than or equal to ${MAX_PAGE}`]);
-  return { page, perPage: Math.min(perPage, MAX_LIMIT) };
+  return { page, perPage: Math.min(perPage, MAX_LIMIT, Math.max(1, Math.floor(cap))) };
 }
 
 function offsetLinks(baseUrl: string, path: string, extra: string, p: OffsetPage, total: number) {
@@ -244,8 +245,10 @@ function createBatch(state: RivoState, body: Params): Answer {
   const { created, failures } = state.createBatch(items, new Date());
   if (failures.length === 0) return jsonAnswer(201, { data: created.map(eventResource) });
   const errors = failures.map((f) => ({ index: f.index, status: f.status, detail: f.errors.join('; ') }));
+  // A store that answers 2xx for a batch with failed items, listing them item by item beside what it created.
+  if (state.behaviour.batchItemErrorsIn2xx) return jsonAnswer(200, { data: created.map(eventResource), errors });
   // In partial mode some items did apply: say which, the way a lenient API would.
-  return jsonAnswer(422, state.batchMode === 'partial' ? { errors, data: created.map(eventResource) } : { errors });
+  return jsonAnswer(422, state.behaviour.batchAtomicity === 'partial' ? { errors, data: created.map(eventResource) } : { errors });
 }
 
 function listEvents(state: RivoState, ctx: RequestCtx): Answer {
@@ -259,9 +262,9 @@ function listEvents(state: RivoState, ctx: RequestCtx): Answer {
     customerId = c.id;
     extra = `filters[customer_identifier]=${encodeURIComponent(identifier)}&`;
   }
-  const p = offsetPage(paginationOf(ctx.query));
+  const p = offsetPage(paginationOf(ctx.query), state.behaviour.perPageCap);
   if (!('page' in p)) return p;
-  const events = state.eventsNewestFirst(customerId);
+  const events = state.eventsListed(customerId);
   const data = events.slice((p.page - 1) * p.perPage, p.page * p.perPage).map(eventResource);
   return jsonAnswer(200, { data, ...offsetLinks(ctx.baseUrl, '/points_events', extra, p, events.length) });
 }

@@ -10,6 +10,38 @@ import type { RivoCustomerAttributes, RivoEventRecord, RivoTierRecord } from './
 
 export type BatchMode = 'atomic' | 'partial';
 
+/**
+ * How this stand-in behaves where Rivo's docs say nothing ([unconfirmed] in rivo-api.md). The defaults are the
+ * modelled behaviour (`MODELLED_PROFILE` in src/rivo/profile.ts); each switch makes it behave the other way, so tests
+ * can show the tool stays exact (or stops safely) on a store that differs. Switchable at run time.
+ */
+export interface RivoBehaviour {
+  /** Most events a listing page serves, whatever `per_page` asked (≤ 250); `links`/`meta` tell what was served. */
+  perPageCap: number;
+  /** Order of `GET /points_events`. */
+  order: 'newest_first' | 'oldest_first';
+  /** A batch with bad items: `partial` applies the valid ones, `atomic` applies none. */
+  batchAtomicity: BatchMode;
+  /** A batch with bad items answers 200 listing the failed items (and the created events) instead of 422. */
+  batchItemErrorsIn2xx: boolean;
+  /** A debit that would take points (or credit) below zero is refused with 422; by default it is accepted. */
+  refuseNegativeBelowZero: boolean;
+  /** Prepended to every stored `internal_note` (Rivo prefixes admin-made events with the operator's email). */
+  notePrefix: string;
+  /** `/points_events/batch` emails the customer whatever `skip_email` says. */
+  batchIgnoresSkipEmail: boolean;
+}
+
+export const DEFAULT_RIVO_BEHAVIOUR: Readonly<RivoBehaviour> = {
+  perPageCap: 250,
+  order: 'newest_first',
+  batchAtomicity: 'partial',
+  batchItemErrorsIn2xx: false,
+  refuseNegativeBelowZero: false,
+  notePrefix: '',
+  batchIgnoresSkipEmail: false,
+};
+
 interface Customer {
   id: number;
   email: string;
@@ -64,20 +96,34 @@ export class RivoState {
   private readonly eventsByCustomer = new Map<number, RivoEventRecord[]>();
   private readonly tierList: RivoTierRecord[];
   private nextEventId = FIRST_EVENT_ID;
-  /** How `POST /points_events/batch` treats a batch with bad items; switchable at run time. */
-  batchMode: BatchMode;
+  /** The switches above; tests may change them between requests. */
+  readonly behaviour: RivoBehaviour;
+  /**
+   * Test hook: a refusal for one event (e.g. refuse the second half of a customer's pair), checked after the
+   * built-in validation, in single and batch writes alike. Undefined: no extra refusals.
+   */
+  refuseEvent: ((event: { customerId: number; pointsDiff: number; creditsDiffCents: number; internalNote: string | null }) => string | undefined) | undefined;
 
   private readonly hooks: RivoStateHooks;
 
   constructor(
     customers: readonly RivoCustomerAttributes[],
     tiers: readonly RivoTierRecord[],
-    options: { batchMode?: BatchMode; hooks?: RivoStateHooks } = {},
+    options: { behaviour?: Partial<RivoBehaviour>; hooks?: RivoStateHooks } = {},
   ) {
     this.hooks = options.hooks ?? {};
     this.tierList = tiers.map((t) => structuredClone(t));
-    this.batchMode = options.batchMode ?? 'atomic';
+    this.behaviour = { ...DEFAULT_RIVO_BEHAVIOUR, ...definedOnly(options.behaviour ?? {}) };
     for (const c of customers) this.addCustomer(c);
+  }
+
+  /** The older name of `behaviour.batchAtomicity`, kept for the tests that set it. */
+  get batchMode(): BatchMode {
+    return this.behaviour.batchAtomicity;
+  }
+
+  set batchMode(mode: BatchMode) {
+    this.behaviour.batchAtomicity = mode;
   }
 
   // --- inspection, for tests ---
@@ -219,7 +265,13 @@ export class RivoState {
     return this.attributes(c);
   }
 
-  /** Events of a customer, newest first (the server pages through them). */
+  /** Events of a customer (or of the store), in the order the listing serves them (`behaviour.order`). */
+  eventsListed(customerId: number | undefined): RivoEventRecord[] {
+    const list = customerId === undefined ? this.events : (this.eventsByCustomer.get(customerId) ?? []);
+    return this.behaviour.order === 'oldest_first' ? [...list] : [...list].reverse();
+  }
+
+  /** Events of a customer, newest first. */
   eventsNewestFirst(customerId: number | undefined): RivoEventRecord[] {
     const list = customerId === undefined ? this.events : (this.eventsByCustomer.get(customerId) ?? []);
     return [...list].reverse();
@@ -241,7 +293,7 @@ export class RivoState {
     const parsed = items.map((raw) => parseEventInput(raw, now));
     const failures: BatchFailure[] = [];
     const created: RivoEventRecord[] = [];
-    if (this.batchMode === 'atomic') {
+    if (this.behaviour.batchAtomicity === 'atomic') {
       const tallies: Tallies = new Map();
       const valid: EventInput[] = [];
       parsed.forEach((p, index) => {
@@ -263,16 +315,25 @@ export class RivoState {
   }
 
   /**
-   * Can the event apply? Unknown customer → 404; a result below zero points or credit → 422 (the sandbox's choice:
-   * Rivo does not document it, and refusing is the stricter case for a loader to handle). `tallies` carries the
-   * effect of earlier items of the same batch; it is updated when the item passes.
+   * Can the event apply? Unknown customer → 404; a debit below zero points or credit → 422 only when
+   * `refuseNegativeBelowZero` is on (Rivo does not document it; the modelled default accepts it). `tallies` carries
+   * the effect of earlier items of the same batch; it is updated when the item passes.
    */
   private check(input: EventInput, tallies: Tallies): Refusal | undefined {
     const c = this.resolve(input.customerIdentifier);
     if (!c) return { status: 404, errors: [`Customer not found: ${input.customerIdentifier}`] };
     const t = tallies.get(c.id) ?? { points: c.points, creditsCents: c.creditsCents };
-    if (t.points + input.pointsDiff < 0) return { status: 422, errors: ['points_tally cannot be negative'] };
-    if (t.creditsCents + input.creditsDiffCents < 0) return { status: 422, errors: ['credits_tally cannot be negative'] };
+    if (this.behaviour.refuseNegativeBelowZero) {
+      if (input.pointsDiff < 0 && t.points + input.pointsDiff < 0) return { status: 422, errors: ['points_tally cannot be negative'] };
+      if (input.creditsDiffCents < 0 && t.creditsCents + input.creditsDiffCents < 0) return { status: 422, errors: ['credits_tally cannot be negative'] };
+    }
+    const refused = this.refuseEvent?.({
+      customerId: c.id,
+      pointsDiff: input.pointsDiff,
+      creditsDiffCents: input.creditsDiffCents,
+      internalNote: input.internalNote,
+    });
+    if (refused !== undefined) return { status: 422, errors: [refused] };
     tallies.set(c.id, { points: t.points + input.pointsDiff, creditsCents: t.creditsCents + input.creditsDiffCents });
     return undefined;
   }
@@ -291,7 +352,7 @@ export class RivoState {
       points_diff: input.pointsDiff,
       credits_amount: Math.abs(input.creditsDiffCents) / 100,
       credits_diff: input.creditsDiffCents / 100,
-      internal_note: input.internalNote,
+      internal_note: input.internalNote === null ? null : `${this.behaviour.notePrefix}${input.internalNote}`,
       external_note: input.externalNote,
       custom_action_name: input.customActionName,
       applied_at: input.appliedAt,
@@ -300,6 +361,7 @@ export class RivoState {
       revoked_at: null,
       skip_email: input.skipEmailRaw,
       via_batch: viaBatch,
+      emailed: !input.skipEmail || (viaBatch && this.behaviour.batchIgnoresSkipEmail),
     };
     this.events.push(event);
     const list = this.eventsByCustomer.get(c.id) ?? [];
@@ -308,6 +370,11 @@ export class RivoState {
     this.hooks.onEventCreated?.({ ...event });
     return event;
   }
+}
+
+/** Options as given, without the keys set to undefined (so they do not hide a default). */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 export function isRefusal(v: unknown): v is Refusal {

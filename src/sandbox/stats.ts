@@ -1,5 +1,4 @@
 import { PeakRate } from './rate-window.js';
-import { isSkipEmail } from './rivo-events.js';
 import type { RivoEventRecord } from './types.js';
 
 export interface YotpoStats {
@@ -20,8 +19,10 @@ export interface RivoStats {
   writes: number;
   eventsCreated: number;
   status429: number;
-  /** Events created without skip_email=true: each would have emailed the customer. */
+  /** Events that emailed the customer (skip_email not true, or a batch endpoint ignoring it). */
   emailsSent: number;
+  /** The same, per Rivo customer id, so a test can name who was emailed. */
+  emailsByCustomer: Record<string, number>;
   batchesReceived: number;
   /** Most arrivals in any sliding 1 s window. */
   maxInAnySecond: number;
@@ -62,13 +63,17 @@ export class StatsCollector {
 
   eventCreated(event: RivoEventRecord): void {
     this.rivo.eventsCreated++;
-    if (!isSkipEmail(event.skip_email)) this.rivo.emailsSent++;
+    if (event.emailed) {
+      this.rivo.emailsSent++;
+      const id = String(event.customer_id);
+      this.rivo.emailsByCustomer[id] = (this.rivo.emailsByCustomer[id] ?? 0) + 1;
+    }
   }
 
   snapshot(): SandboxStats {
     return {
       yotpo: { ...this.yotpo, byPath: { ...this.yotpo.byPath }, maxInAnyWindow: this.yotpoPeak.peak },
-      rivo: { ...this.rivo, maxInAnySecond: this.rivoPeak.peak },
+      rivo: { ...this.rivo, emailsByCustomer: { ...this.rivo.emailsByCustomer }, maxInAnySecond: this.rivoPeak.peak },
     };
   }
 
@@ -85,5 +90,5 @@ function freshYotpo(): YotpoStats {
 }
 
 function freshRivo(): RivoStats {
-  return { requests: 0, reads: 0, writes: 0, eventsCreated: 0, status429: 0, emailsSent: 0, batchesReceived: 0, maxInAnySecond: 0 };
+  return { requests: 0, reads: 0, writes: 0, eventsCreated: 0, status429: 0, emailsSent: 0, emailsByCustomer: {}, batchesReceived: 0, maxInAnySecond: 0 };
 }

@@ -99,4 +99,6 @@ export interface RivoEventRecord {
   skip_email: unknown;
   /** Whether it came through `POST /points_events/batch`. */
   via_batch: boolean;
+  /** Whether the customer was emailed (skip_email not true, or a batch endpoint that ignores it). */
+  emailed: boolean;
 }

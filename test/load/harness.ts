@@ -58,6 +58,8 @@ export interface Harness {
 
 export interface HarnessOptions {
   batchMode?: BatchMode;
+  /** The stricter Rivo by default here (a debit below zero is refused), so refusal paths can be exercised. */
+  refuseNegativeBelowZero?: boolean;
   rivo?: Partial<Config['rivo']>;
   faults?: FaultOptions;
   client?: { timeoutMs?: number; maxRetries?: number; rps?: number };
@@ -130,7 +132,7 @@ export function population(n: number): CustomerSpec[] {
 }
 
 export async function harness(specs: CustomerSpec[], opts: HarnessOptions = {}): Promise<Harness> {
-  const sb = await startSandbox({ customers: 1, seed: 11, rivo: { batchMode: opts.batchMode ?? 'atomic' }, faults: opts.faults });
+  const sb = await startSandbox({ customers: 1, seed: 11, rivo: { batchMode: opts.batchMode ?? 'atomic', refuseNegativeBelowZero: opts.refuseNegativeBelowZero ?? true }, faults: opts.faults });
   const dbPath = tmpDbPath();
   const db = openDb(dbPath);
   const migrationId = readMigrationId(db);

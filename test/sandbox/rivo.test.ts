@@ -215,7 +215,7 @@ describe('Rivo stand-in: points events', () => {
       expect(res.status).toBe(201);
       expect(res.json.data.attributes.applied_at).toBe('2024-03-01T10:00:00.000Z');
       expect(s.rivo.customer(c.id)!.points_tally).toBe(0);
-    });
+    }, { rivo: { refuseNegativeBelowZero: true } });
   });
 
   it('skip_email: only true or "true" suppress the email; the stats count the rest', async () => {
@@ -304,7 +304,7 @@ describe('Rivo stand-in: batch', () => {
     });
   });
 
-  it('atomic mode (default): one bad item and nothing applies, 422 names it', async () => {
+  it('atomic mode: one bad item and nothing applies, 422 names it', async () => {
     await withSandbox(async (s, c) => {
       const res = await rsend(s, 'POST', '/points_events/batch', {
         points_events: [event(c.id, 5), event('424242', 5), event(c.id, -50), event(c.id, -60)],
@@ -316,7 +316,7 @@ describe('Rivo stand-in: batch', () => {
       ]);
       expect(s.rivo.eventsFor(c.id)).toHaveLength(0);
       expect(s.rivo.customer(c.id)!.points_tally).toBe(100);
-    });
+    }, { rivo: { batchAtomicity: 'atomic', refuseNegativeBelowZero: true } });
   });
 
   it('partial mode: valid items apply, the answer is 422 listing the failures', async () => {
@@ -334,7 +334,7 @@ describe('Rivo stand-in: batch', () => {
         expect((await rsend(s, 'POST', '/points_events/batch', { points_events: [event(c.id, 1), event(c.id, 0.5)] })).status).toBe(422);
         expect(s.rivo.customer(c.id)!.points_tally).toBe(106);
       },
-      { rivo: { batchMode: 'partial' } },
+      { rivo: { batchMode: 'partial', refuseNegativeBelowZero: true } },
     );
   });
 });
@@ -359,7 +359,7 @@ describe('Rivo stand-in: rate limit and stats', () => {
       expect(st.reads).toBe(5);
       expect(st.maxInAnySecond).toBe(12);
       s.resetStats();
-      expect(s.stats().rivo).toEqual({ requests: 0, reads: 0, writes: 0, eventsCreated: 0, status429: 0, emailsSent: 0, batchesReceived: 0, maxInAnySecond: 0 });
+      expect(s.stats().rivo).toEqual({ requests: 0, reads: 0, writes: 0, eventsCreated: 0, status429: 0, emailsSent: 0, emailsByCustomer: {}, batchesReceived: 0, maxInAnySecond: 0 });
     } finally {
       await s.close();
     }

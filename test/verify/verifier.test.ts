@@ -41,6 +41,17 @@ class FakeRivo implements RivoApi {
     this.calls.push(`events ${identifier}`);
     yield* this.events.get(identifier) ?? [];
   }
+  async listEventsPage(identifier: string, page: number, perPage: number) {
+    this.requestCount++;
+    this.calls.push(`events ${identifier} page ${page}`);
+    const all = this.events.get(identifier) ?? [];
+    const pages = Math.max(1, Math.ceil(all.length / perPage));
+    return {
+      events: all.slice((page - 1) * perPage, page * perPage),
+      links: { next: page < pages ? `page ${page + 1}` : null },
+      meta: { page, per_page: perPage, total_count: all.length, total_pages: pages },
+    };
+  }
   async createEvent(_e: OutgoingEvent): Promise<RivoEvent | null> {
     throw new Error('verify must not write to Rivo');
   }
