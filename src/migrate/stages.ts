@@ -87,7 +87,7 @@ export async function loadStage(s: Session): Promise<LoadSummary> {
   // `migrate` loads in several passes: the hint is said once per command.
   if (!told.has(s)) {
     told.add(s);
-    if (sendMode.hint) s.progress.line(sendMode.hint);
+    if (sendMode.hint) s.say(sendMode.hint);
     s.log.info({ stage: 'load', sendMode: sendMode.mode, reason: sendMode.reason }, 'send mode');
   }
   const bar = s.progress.stage('load');
