@@ -9,6 +9,7 @@ CREATE TABLE rivo_profile (
   profile_json        TEXT NOT NULL,
   assumptions_json    TEXT NOT NULL,
   measured_at         TEXT NOT NULL,
+  checklist_json      TEXT NOT NULL DEFAULT '[]',   -- what to pause before the real run, as said at pilot time
   email_probe_key     TEXT,                         -- the batch event the person is asked to check their inbox for
   email_probe_sent_at TEXT,
   email_answer        TEXT CHECK (email_answer IN ('silent','emails')),

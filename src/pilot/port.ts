@@ -36,8 +36,7 @@ export function pilotRivo(client: RivoClient): PilotRivo {
     batch: (items) => client.probeBatch(items),
     listTiers: () => client.listTiers(),
     setVipTier: (id, tier) => client.setVipTier(id, tier),
-    // `null` clears the birthday (a form would send it as ""): what restoring a customer without one needs.
-    setDob: (id, dob) => client.setDob(id, dob as string),
+    setDob: (id, dob) => client.setDob(id, dob),
   };
 }
 

@@ -13,6 +13,7 @@ export interface StoredPilot {
   profile: RivoProfile;
   assumptions: Assumptions;
   measuredAt: string;
+  checklist: string[];
   emailProbe: { key: string; sentAt: string } | null;
   emailAnswer: 'silent' | 'emails' | null;
   emailAnsweredAt: string | null;
@@ -24,6 +25,7 @@ interface Row {
   profile_json: string;
   assumptions_json: string;
   measured_at: string;
+  checklist_json: string;
   email_probe_key: string | null;
   email_probe_sent_at: string | null;
   email_answer: 'silent' | 'emails' | null;
@@ -43,6 +45,7 @@ export function readStoredPilot(db: Db): StoredPilot | null {
     profile: { ...UNMEASURED_PROFILE, ...(JSON.parse(r.profile_json) as Partial<RivoProfile>) },
     assumptions: JSON.parse(r.assumptions_json) as Assumptions,
     measuredAt: r.measured_at,
+    checklist: JSON.parse(r.checklist_json) as string[],
     emailProbe: r.email_probe_key && r.email_probe_sent_at ? { key: r.email_probe_key, sentAt: r.email_probe_sent_at } : null,
     emailAnswer: r.email_answer,
     emailAnsweredAt: r.email_answered_at,
@@ -96,10 +99,10 @@ export function savePilot(db: Db, report: PilotReport): StoredPilot {
   const assumptions: Assumptions = { ...report.assumptions, batch_skip_email: emailAssumption(answer, report.emailProbe) };
   const profile = profileFrom(assumptions, answer);
   db.prepare(
-    `INSERT INTO rivo_profile (id, customer, rivo_customer_id, profile_json, assumptions_json, measured_at, email_probe_key, email_probe_sent_at, email_answer, email_answered_at)
-     VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    `INSERT INTO rivo_profile (id, customer, rivo_customer_id, profile_json, assumptions_json, measured_at, checklist_json, email_probe_key, email_probe_sent_at, email_answer, email_answered_at)
+     VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT(id) DO UPDATE SET customer = excluded.customer, rivo_customer_id = excluded.rivo_customer_id, profile_json = excluded.profile_json,
-       assumptions_json = excluded.assumptions_json, measured_at = excluded.measured_at,
+       assumptions_json = excluded.assumptions_json, measured_at = excluded.measured_at, checklist_json = excluded.checklist_json,
        email_probe_key = coalesce(excluded.email_probe_key, rivo_profile.email_probe_key),
        email_probe_sent_at = coalesce(excluded.email_probe_sent_at, rivo_profile.email_probe_sent_at)`,
   ).run(
@@ -108,6 +111,7 @@ export function savePilot(db: Db, report: PilotReport): StoredPilot {
     JSON.stringify(profile),
     JSON.stringify(assumptions),
     report.measuredAt,
+    JSON.stringify(report.checklist),
     report.emailProbe?.key ?? null,
     report.emailProbe?.sentAt ?? null,
     answer,

@@ -51,6 +51,8 @@ export interface PilotReport {
   writes: number;
   /** Things the person should know (a tier that could not be restored, lifetime raised by N…). */
   notes: string[];
+  /** What to pause before the real run (webhook flows, tier emails…), for the terminal and the report. */
+  checklist: string[];
   /** The batch event the person is asked to look for in the pilot customer's inbox. */
   emailProbe: { key: string; sentAt: string } | null;
 }

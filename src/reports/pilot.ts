@@ -11,6 +11,7 @@ export interface PilotSectionData {
   /** `observed` as text, emails in it masked when the report is redacted (a note may carry the operator's email). */
   rows: { name: string; status: AssumptionResult['status']; observed: string; setting: string; consequence: AssumptionResult['consequence'] }[];
   emailAnswer: StoredPilot['emailAnswer'];
+  checklist: string[];
 }
 
 export function collectPilotSection(db: Db, redactor: Redactor): PilotSectionData | null {
@@ -21,7 +22,7 @@ export function collectPilotSection(db: Db, redactor: Redactor): PilotSectionDat
     const r = p.assumptions[name];
     return r ? [{ name, status: r.status, observed: redactor.text(observedText(r.observed)) ?? '', setting: r.setting, consequence: r.consequence }] : [];
   });
-  return { customer, measuredAt: p.measuredAt, rows, emailAnswer: p.emailAnswer };
+  return { customer, measuredAt: p.measuredAt, rows, emailAnswer: p.emailAnswer, checklist: p.checklist };
 }
 
 const observedText = (v: unknown) => (v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v));
@@ -39,5 +40,6 @@ export function pilotSectionHtml(d: PilotSectionData | null): string {
 <p class="meta">Measured ${esc(d.measuredAt)} on customer ${esc(d.customer ?? '')}; batch emails: ${esc(d.emailAnswer ?? 'not confirmed by a person yet')}.</p>
 <table><thead><tr><th>assumption</th><th>status</th><th>observed</th><th>setting</th><th>consequence</th></tr></thead><tbody>
 ${rows}
-</tbody></table>`;
+</tbody></table>
+${d.checklist.length ? `<h3>Before the real run</h3>\n<ul>${d.checklist.map((c) => `<li>${esc(c)}</li>`).join('')}</ul>` : ''}`;
 }

@@ -159,8 +159,8 @@ export class RivoClient implements RivoApi {
     });
   }
 
-  /** `PUT /customers/{id}` with `{ dob }`; the date's format is the mapper's (one place). */
-  async setDob(identifier: string, dob: string): Promise<void> {
+  /** `PUT /customers/{id}` with `{ dob }`; the date's format is the mapper's (one place). `null` clears it (the pilot restoring). */
+  async setDob(identifier: string, dob: string | null): Promise<void> {
     await this.http.request({ method: 'PUT', path: `/customers/${encodeURIComponent(identifier)}`, body: { dob }, encoding: 'json' });
   }
 

@@ -32,6 +32,8 @@ describe('emails', () => {
     expect(stats.batchesReceived).toBe(0);
     expect(stats.eventsCreated).toBeGreaterThan(0);
     expect(r.stderr).toContain('Batches would be up to 10× faster');
+    expect(r.stderr).toContain('Before customers are written to, check:');
+    expect(r.stderr).toContain('Batch events are not confirmed silent on this store');
   });
 
   it('the pilot emails only the staff customer on such a store, and `--email-arrived` keeps single events', async () => {
@@ -72,11 +74,15 @@ describe('emails', () => {
     expect(stats.batchesReceived).toBeGreaterThan(0);
     expect(stats.emailsSent).toBe(0);
     expect(m.stderr).not.toContain('Batches would be');
+    expect(m.stderr).toContain('points_event/created');
+    expect(m.stderr).not.toContain('Batch events are not confirmed silent');
   });
 
   it('`--confirm-no-email` before any pilot is a usage error and records nothing', async () => {
     w = await pilotWorld();
-    expect((await w.cli(['migrate', '--dry-run', '--json'])).code).toBe(0);
+    const dry = await w.cli(['migrate', '--dry-run', '--json']);
+    expect(dry.code).toBe(0);
+    expect(dry.stderr).toContain('Before customers are written to, check:'); // the dry run shows the checklist too
     const c = await w.cli(['pilot', '--confirm-no-email', '--json']);
     expect(c.code).toBe(2);
     expect(c.stderr).toContain('No pilot has sent the batch event yet');

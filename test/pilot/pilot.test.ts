@@ -78,6 +78,8 @@ describe('pilot on the sandbox as modelled', () => {
     const html = readFileSync(join(w.dir, 'out', 'report.html'), 'utf8');
     expect(html).toContain("This store's Rivo (pilot)");
     expect(html).toContain('<code>batch_atomicity</code>');
+    expect(html).toContain('<h3>Before the real run</h3>');
+    expect(html).toContain('points_event/created');
   });
 
   it('prints a human report on stdout without --json', async () => {
@@ -89,6 +91,9 @@ describe('pilot on the sandbox as modelled', () => {
     expect(r.stdout).toContain('Restored: points 7 → 7, store credit 1.50 → 1.50; lifetime 40 → 52');
     expect(r.stdout).toContain('pilot --confirm-no-email');
     expect(r.stdout).toContain('Send mode: single');
+    // The pre-flight checklist: webhooks fire for API events whatever skip_email says; tiers may email too.
+    expect(r.stdout).toMatch(/Before the real run:\n  - Rivo fires a `points_event\/created` webhook/);
+    expect(r.stdout).toContain('"tier unlocked" email');
     expectRestored(w);
   });
 

@@ -98,6 +98,7 @@ function summaryOf(r: PilotReport, stored: StoredPilot, s: Session, files: strin
     notes: r.notes,
     emailProbe: r.emailProbe,
     sendMode: resolveSendMode(s.config.rivo.sendMode, stored.profile, s.config.rivo.batchSize).mode,
+    checklist: r.checklist,
     db: s.config.db,
     files,
   };
@@ -130,6 +131,8 @@ export function formatPilot(r: PilotReport, stored: StoredPilot, s: Session, fil
       '(or `pilot --email-arrived` if one did). Until then, migrate sends single events (documented skip_email).',
     );
   const mode = resolveSendMode(s.config.rivo.sendMode, stored.profile, s.config.rivo.batchSize);
-  lines.push('', `Send mode: ${mode.mode} (${mode.reason}).`, `Profile stored in ${s.config.db}. Report: ${files.join(', ')}`);
+  lines.push('', `Send mode: ${mode.mode} (${mode.reason}).`);
+  lines.push('', 'Before the real run:', ...r.checklist.map((c) => `  - ${c}`));
+  lines.push('', `Profile stored in ${s.config.db}. Report: ${files.join(', ')}`);
   return lines.join('\n');
 }
