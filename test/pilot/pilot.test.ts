@@ -137,6 +137,14 @@ describe('pilot against a Rivo that behaves the other way', () => {
     expect(w.sb.stats().rivo.emailsSent).toBe(0);
   });
 
+  it('no tier endpoint on a store that does not migrate tiers: adapted, exit 0', async () => {
+    w = await pilotWorld({ tierEndpointMissing: true } as never, { mapping: { tiers: false } });
+    const r = await w.cli(['pilot', '--customer', STAFF, '--probe-updates', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json.assumptions.tier_endpoint).toMatchObject({ status: 'differs', consequence: 'adapted', observed: { status: 404 } });
+    expectRestored(w);
+  });
+
   it('a note prefix: observed shows what came back', async () => {
     w = await pilotWorld({ notePrefix: 'ops@shop.test: ' } as never);
     const r = await w.cli(['pilot', '--customer', STAFF, '--json']);
