@@ -6,7 +6,7 @@ export const PILOT_PER_PAGE = 250;
 /** Rivo's listing cannot page past 500 (rivo-api.md). */
 const MAX_PAGES = 500;
 
-export interface CustomerListing {
+export interface ServedListing {
   /** Every event listed, in the order the pages gave them. */
   events: RivoEvent[];
   /** Length of each page read, in order. */
@@ -21,10 +21,11 @@ export interface CustomerListing {
 }
 
 /**
- * Reads all of one customer's events without assuming how the listing pages: it never takes a short page for the
+ * Reads all of one customer's events without assuming how the listing pages (the loader's reader takes the measured
+ * profile; this one is what measures it): it never takes a short page for the
  * end (that is exactly what a page cap looks like), and stops only when the listing says so or a page is empty.
  */
-export async function readCustomerEvents(rivo: PilotRivo, identifier: string, perPage = PILOT_PER_PAGE): Promise<CustomerListing> {
+export async function readListingAsServed(rivo: PilotRivo, identifier: string, perPage = PILOT_PER_PAGE): Promise<ServedListing> {
   const events: RivoEvent[] = [];
   const seen = new Set<string>();
   const pageLengths: number[] = [];

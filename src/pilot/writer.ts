@@ -15,7 +15,7 @@ import {
 import { eventKey, findKeyInNote, noteWithKey } from '../mapper/keys.js';
 import type { RivoEvent } from '../rivo/api.js';
 import { centsToDecimal } from '../rivo/parse.js';
-import { readCustomerEvents, type CustomerListing } from './listing.js';
+import { readListingAsServed, type ServedListing } from './listing.js';
 import type { PilotRivo } from './port.js';
 
 /** Text of every pilot note; the key follows in brackets. */
@@ -149,12 +149,12 @@ export class PilotWriter {
     pilotInFlightToUncertain(this.o.db);
     const rows = keys ? keys.map((k) => pilotEvent(this.o.db, k)).filter((r): r is PilotEventRow => r !== undefined) : unsettledPilotEvents(this.o.db);
     if (rows.length === 0) return [];
-    const byCustomer = new Map<string, CustomerListing>();
+    const byCustomer = new Map<string, ServedListing>();
     const out: { key: string; status: string; event: RivoEvent | null; copies: number }[] = [];
     for (const row of rows) {
       let listing = byCustomer.get(row.rivo_id);
       if (!listing) {
-        listing = await readCustomerEvents(this.o.rivo, row.rivo_id, this.o.perPage?.());
+        listing = await readListingAsServed(this.o.rivo, row.rivo_id, this.o.perPage?.());
         byCustomer.set(row.rivo_id, listing);
       }
       const found = listing.events.filter((e) => findKeyInNote(e.internalNote, row.key));

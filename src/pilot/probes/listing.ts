@@ -1,4 +1,4 @@
-import { readCustomerEvents, PILOT_PER_PAGE, type CustomerListing } from '../listing.js';
+import { readListingAsServed, PILOT_PER_PAGE, type ServedListing } from '../listing.js';
 import type { ProbeContext } from '../context.js';
 import { confirmed, differs, unknown, type AssumptionResult } from '../types.js';
 import type { WriteOutcome } from '../writer.js';
@@ -17,8 +17,8 @@ export interface ListingObservation {
   found: boolean;
 }
 
-export async function observeListing(ctx: ProbeContext, first: WriteOutcome, second: WriteOutcome): Promise<{ observation: ListingObservation; listing: CustomerListing }> {
-  const listing = await readCustomerEvents(ctx.rivo, ctx.rivoId, PILOT_PER_PAGE);
+export async function observeListing(ctx: ProbeContext, first: WriteOutcome, second: WriteOutcome): Promise<{ observation: ListingObservation; listing: ServedListing }> {
+  const listing = await readListingAsServed(ctx.rivo, ctx.rivoId, PILOT_PER_PAGE);
   const at = (key: string) => listing.events.findIndex((e) => e.internalNote?.includes(`[${key}]`));
   const a = at(first.key);
   const b = at(second.key);
