@@ -18,6 +18,7 @@ const LOADERS = {
   check: () => import('./commands/check.js'),
   sandbox: () => import('./commands/sandbox.js'),
   demo: () => import('./commands/demo.js'),
+  pilot: () => import('./commands/pilot.js'),
 } satisfies Record<string, () => Promise<CommandModule>>;
 
 interface CommandSpec {
@@ -74,6 +75,17 @@ const COMMANDS: CommandSpec[] = [
         .option('seed', { type: 'number', default: 7, describe: 'Seed of the generator' })
         .option('faults', { type: 'boolean', default: true, describe: 'Inject faults so the demo shows recovery' }),
   },
+  {
+    name: 'pilot',
+    describe: "Probe every unconfirmed Rivo behaviour on one staff customer (left as it was) and store this store's profile",
+    module: 'pilot',
+    options: (y) =>
+      y
+        .option('customer', { type: 'string', describe: 'The Rivo customer to probe: email or Shopify customer id of a staff or test account' })
+        .option('probe-updates', { type: 'boolean', default: false, describe: 'Also probe the VIP tier and birthday updates (a tier cannot always be put back)' })
+        .option('confirm-no-email', { type: 'boolean', default: false, describe: "Record that the pilot's batch event sent no email: migrate may then send batches" })
+        .option('email-arrived', { type: 'boolean', default: false, describe: "Record that the pilot's batch event did send an email: migrate sends single events" }),
+  },
 ];
 
 function globalOptions(y: Argv): Argv {
@@ -85,7 +97,7 @@ function globalOptions(y: Argv): Argv {
     .option('rivo-base-url', { type: 'string', describe: 'Rivo API base URL [env RIVO_BASE_URL]' })
     .option('yotpo-rpm', { type: 'number', describe: 'Yotpo request budget per minute [env YOTPO_RPM] (default 100)' })
     .option('rivo-rps', { type: 'number', describe: 'Rivo request budget per second [env RIVO_RPS] (default 10)' })
-    .option('send-mode', { type: 'string', describe: `How events go to Rivo: ${SEND_MODES.join(', ')} [env RIVO_SEND_MODE] (default batch)` })
+    .option('send-mode', { type: 'string', describe: `How events go to Rivo: ${SEND_MODES.join(', ')} [env RIVO_SEND_MODE] (default auto: batches once the pilot confirmed they send no email)` })
     .option('limit', { type: 'number', describe: 'Only the first N customers (a pilot run)' })
     .option('redact', { type: 'boolean', describe: 'Mask emails and names in reports' })
     .option('json', { type: 'boolean', default: false, describe: 'Print one JSON summary on stdout' });

@@ -27,10 +27,11 @@ export const YOTPO_CSV_FIELDS = [
 ] as const;
 
 /**
- * How events go to Rivo: `batch` (`/points_events/batch`, up to 10 events a request) or `single` (`/points_events`,
- * where `skip_email` is documented). `rivo.sendMode`, `RIVO_SEND_MODE`, `--send-mode`: one list for all three.
+ * How events go to Rivo: `batch` (`/points_events/batch`, up to 10 events a request), `single` (`/points_events`,
+ * where `skip_email` is documented), or `auto` (batches once a person confirmed this store's batch events are
+ * silent, single until then: `rivo/send-mode.ts`). `rivo.sendMode`, `RIVO_SEND_MODE`, `--send-mode`: one list.
  */
-export const SEND_MODES = ['batch', 'single'] as const;
+export const SEND_MODES = ['auto', 'batch', 'single'] as const;
 export type SendMode = (typeof SEND_MODES)[number];
 
 export const configSchema = z

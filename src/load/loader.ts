@@ -4,6 +4,8 @@ import { ATTENTION_STATES } from '../domain.js';
 import { duplicateEvents, inFlightToUncertain } from '../ledger/events.js';
 import type { RivoApi } from '../rivo/api.js';
 import type { RivoProfile } from '../rivo/profile.js';
+import { resolveSendMode } from '../rivo/send-mode.js';
+import { readProfile } from '../pilot/store.js';
 import { LoadEngine, type DuplicateFinding, type EngineOptions, type EngineStats, type LoadProgress } from './engine.js';
 import { amountsInScope, countOpenEvents, openEvents, rejectedEvents, scopeCounts, statesInWindow, unplannedPending, type Scope } from './queries.js';
 
@@ -67,18 +69,20 @@ export interface LoadSummary {
 /** The engine's settings from config and the run's options; `load` and `rollback` send the same way. */
 export function engineOptions(options: Omit<LoadOptions, 'migrationId' | 'limitSeq'>, scope: Scope): EngineOptions {
   const { db, config, rivo } = options;
+  // What the pilot measured on this store (or the safe assumptions before one): how to send, page and settle.
+  const profile = options.profile ?? readProfile(db);
   return {
     db,
     rivo,
     scope,
-    sendMode: config.rivo.sendMode,
+    sendMode: resolveSendMode(config.rivo.sendMode, profile, config.rivo.batchSize).mode,
     batchSize: config.rivo.batchSize,
     concurrency: config.rivo.concurrency,
     settleDelayMs: config.rivo.settleDelayMs,
     rps: config.rivo.rps,
     maxAttempts: options.maxAttempts ?? Math.max(1, config.rivo.maxRetries),
     roundPause: options.roundPause ?? { baseDelayMs: 500, maxDelayMs: 30_000 },
-    profile: options.profile,
+    profile,
     signal: options.signal,
     onProgress: options.onProgress,
     log: options.log,

@@ -7,7 +7,7 @@ import { getMeta } from '../db/open.js';
 import { countByState, limitSeq } from '../ledger/customers.js';
 import type { LoadSummary } from '../load/loader.js';
 import { sleep } from '../http/retry.js';
-import { EXTRACTION_COMPLETED, extractStage, loadStage, planReport, planStage, verifyStage } from './stages.js';
+import { EXTRACTION_COMPLETED, extractStage, loadStage, planReport, planStage, sayChecklist, verifyStage } from './stages.js';
 
 /** A pass starts once this many customers wait to be planned, or sooner when the loader would otherwise idle. */
 const PASS_MIN_CUSTOMERS = 200;
@@ -108,6 +108,7 @@ async function dryRun(s: Session): Promise<CommandResult> {
   const report = await planReport(s);
   const attention = attentionCount(s);
   s.say(`Dry run: nothing was written to Rivo. Reconciliation report: ${report.files.join(', ')}`);
+  sayChecklist(s);
   if (!report.totals.checks.customersAddUp || !report.totals.checks.pointsAddUp) s.say('warning: the totals do not add up; see plan.json "checks"');
   return { exitCode: attention ? EXIT.attention : EXIT.ok, summary: { dryRun: true, extract: extracted, totals: report.totals, files: report.files } };
 }

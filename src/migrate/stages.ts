@@ -4,6 +4,9 @@ import { getMeta, setMeta } from '../db/open.js';
 import { extract, type ExtractSummary } from '../extract/extractor.js';
 import { limitSeq } from '../ledger/customers.js';
 import { load, type LoadSummary } from '../load/loader.js';
+import { preflightChecklistFor } from '../pilot/checklist.js';
+import { readProfile } from '../pilot/store.js';
+import { resolveSendMode } from '../rivo/send-mode.js';
 import { plan, type PlanScope, type PlanSummary } from '../plan/planner.js';
 import { writePlanReport, writeVerifyReport, type VerifyTotals } from '../reports/index.js';
 import { verify, type VerifySummary } from '../verify/verifier.js';
@@ -78,7 +81,23 @@ export async function planStage(s: Session, scope: PlanScope, label = 'plan'): P
   return summary;
 }
 
+const told = new WeakSet<Session>();
+
+/** The pre-flight checklist, before the first write of a run and in the dry run. */
+export function sayChecklist(s: Session): void {
+  s.say(['Before customers are written to, check:', ...preflightChecklistFor(s.config, readProfile(s.db)).map((c) => `  - ${c}`)].join('\n'));
+}
+
 export async function loadStage(s: Session): Promise<LoadSummary> {
+  const sendMode = resolveSendMode(s.config.rivo.sendMode, readProfile(s.db), s.config.rivo.batchSize);
+  // `migrate` loads in several passes: the hint is said once per command.
+  if (!told.has(s)) {
+    told.add(s);
+    if (sendMode.hint) s.say(sendMode.hint);
+    // Said when this run has customers to write to, not on a re-run that owes nothing.
+    if (s.db.prepare("SELECT 1 FROM events WHERE status = 'planned' LIMIT 1").get()) sayChecklist(s);
+    s.log.info({ stage: 'load', sendMode: sendMode.mode, reason: sendMode.reason }, 'send mode');
+  }
   const bar = s.progress.stage('load');
   const summary = await load({
     db: s.db,

@@ -5,6 +5,7 @@ import { centsToDecimal } from './csv-safe.js';
 import { writeTextFile } from './files.js';
 import { escapeHtml as esc } from './html-escape.js';
 import type { Redactor } from './redact.js';
+import { collectPilotSection, pilotSectionHtml, type PilotSectionData } from './pilot.js';
 import { differingFields, reasonOf, type VerifyFields } from './rows.js';
 import { barChart } from './svg.js';
 import { computePlanTotals, type PlanTotals } from './totals.js';
@@ -55,6 +56,8 @@ export interface ReportData {
   problems: { rows: ProblemRow[]; total: number };
   /** Present once verification wrote results. */
   verify: { totals: VerifyTotals; rows: VerifyRowView[]; total: number } | null;
+  /** What `pilot` measured about this store's Rivo (absent in data built before the pilot existed). */
+  pilot?: PilotSectionData | null;
 }
 
 /** Yotpo balance buckets for the histogram (log-ish). */
@@ -180,6 +183,7 @@ export function collectReportData(db: Db, opts: { migrationId: string; generated
     tiers,
     problems: { rows: problemRows, total: plan.problems },
     verify,
+    pilot: collectPilotSection(db, r),
   };
 }
 
@@ -456,6 +460,8 @@ ${table(
         parts.push(`<p class="note">Showing the first ${esc(n(d.verify.rows.length))} of ${esc(n(d.verify.total))}; every checked customer is in verify.csv.</p>`);
     }
   }
+
+  if (d.pilot !== undefined) parts.push(pilotSectionHtml(d.pilot));
 
   parts.push(`<footer>Files: plan.csv (one row per customer), plan.json (totals)${d.verify ? ', verify.csv, verify.json' : ''}. Amounts: points are whole points; store credit in the shop's currency.</footer>
 </main>

@@ -162,8 +162,8 @@ export class RivoClient implements RivoApi {
     return readBatchAnswer(res.status, res.data, events, profile) ?? { status: res.status, items: events.map(() => ({ outcome: 'unknown' })) };
   }
 
-  /** `PUT /customers/{id}` with `{ dob }`; the date's format is the mapper's (one place). */
-  async setDob(identifier: string, dob: string): Promise<void> {
+  /** `PUT /customers/{id}` with `{ dob }`; the date's format is the mapper's (one place). `null` clears it (the pilot restoring). */
+  async setDob(identifier: string, dob: string | null): Promise<void> {
     await this.http.request({ method: 'PUT', path: `/customers/${encodeURIComponent(identifier)}`, body: { dob }, encoding: 'json' });
   }
 
@@ -180,6 +180,23 @@ export class RivoClient implements RivoApi {
       body: { vip_tier_id: numeric ? Number(tierId) : tierId },
       encoding: 'json',
     });
+  }
+
+  /**
+   * The pilot's batch: the raw answer whatever its status (the pilot measures what a batch answer says), with items
+   * sent as given, invalid ones included. Transport failures still throw, uncertain.
+   */
+  async probeBatch(items: readonly Record<string, unknown>[]): Promise<{ status: number; body: unknown }> {
+    const res = await this.http.request({
+      method: 'POST',
+      path: '/points_events/batch',
+      body: { points_events: items },
+      encoding: this.batchEncoding,
+      writeMayApplyOnError: true,
+      // A refusal's body is what is being measured; auth, rate and server errors stay errors.
+      okStatus: (status) => (status >= 200 && status < 300) || status === 400 || status === 422,
+    });
+    return { status: res.status, body: res.data };
   }
 
   /** Stops the gate this client made (a shared gate is its owner's to stop). */

@@ -73,7 +73,8 @@ function match(ctx: RequestCtx): Matched | undefined {
     if (seg.length === 1 && m === 'GET') return one((s) => listCustomers(s, ctx));
     if (seg.length === 2 && b && m === 'GET') return one((s) => getCustomer(s, b));
     if (seg.length === 2 && b && m === 'PUT') return one((s) => updateCustomer(s, b, ctx.body()));
-    if (seg.length === 3 && b && c === 'vip_tier' && m === 'POST') return one((s) => setTier(s, b, ctx.body()));
+    if (seg.length === 3 && b && c === 'vip_tier' && m === 'POST')
+      return one((s) => (s.behaviour.tierEndpointMissing ? jsonAnswer(404, { error: 'Not Found' }) : setTier(s, b, ctx.body())));
   }
   if (a === 'vip_tiers' && m === 'GET') {
     if (seg.length === 1) return one((s) => jsonAnswer(200, { data: s.tiers().map(tierResource) }));

@@ -35,6 +35,12 @@ export interface RivoBehaviour {
    * `earned +L` and its `spent −(L−B)` in one batch see the debit refused below zero (with `refuseNegativeBelowZero`).
    */
   batchChecksAgainstStart: boolean;
+  /** A debit lowers `lifetime_earnings_tally` too (the modelled rule leaves it alone). */
+  lifetimeNet: boolean;
+  /** `POST /customers/{id}/vip_tier` does not exist (404): the modelled tier path is wrong for this store. */
+  tierEndpointMissing: boolean;
+  /** `dob` is accepted only as `MM-DD` (month and day, as RivoJS sends it); `YYYY-MM-DD` is refused with 422. */
+  dobMonthDayOnly: boolean;
 }
 
 export const DEFAULT_RIVO_BEHAVIOUR: Readonly<RivoBehaviour> = {
@@ -46,6 +52,9 @@ export const DEFAULT_RIVO_BEHAVIOUR: Readonly<RivoBehaviour> = {
   notePrefix: '',
   batchIgnoresSkipEmail: false,
   batchChecksAgainstStart: false,
+  lifetimeNet: false,
+  tierEndpointMissing: false,
+  dobMonthDayOnly: false,
 };
 
 interface Customer {
@@ -301,6 +310,11 @@ export class RivoState {
       c.dob = null;
       return this.attributes(c);
     }
+    if (this.behaviour.dobMonthDayOnly) {
+      if (typeof dob !== 'string' || !/^\d{2}-\d{2}$/.test(dob) || !isCalendarDate(`2000-${dob}`)) return { status: 422, errors: ['dob must be a month and day (MM-DD)'] };
+      c.dob = dob;
+      return this.attributes(c);
+    }
     if (typeof dob !== 'string' || !isCalendarDate(dob)) return { status: 422, errors: ['dob must be a valid date (YYYY-MM-DD)'] };
     c.dob = dob;
     return this.attributes(c);
@@ -391,7 +405,7 @@ export class RivoState {
   private apply(input: EventInput, now: Date, viaBatch: boolean): RivoEventRecord {
     const c = this.resolve(input.customerIdentifier) as Customer;
     c.points += input.pointsDiff;
-    if (input.pointsDiff > 0) c.lifetime = (c.lifetime ?? 0) + input.pointsDiff;
+    if (input.pointsDiff > 0 || (input.pointsDiff < 0 && this.behaviour.lifetimeNet)) c.lifetime = (c.lifetime ?? 0) + input.pointsDiff;
     c.creditsCents += input.creditsDiffCents;
     const event: RivoEventRecord = {
       id: this.nextEventId++,

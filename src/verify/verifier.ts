@@ -8,7 +8,8 @@ import { iterateCustomers, recordProblem } from '../ledger/customers.js';
 import type { CustomerRow, EventRow } from '../ledger/types.js';
 import { findKeyInNote, parseKeysFromNote, KEY_PREFIX } from '../mapper/keys.js';
 import type { RivoApi } from '../rivo/api.js';
-import { UNMEASURED_PROFILE, type RivoProfile } from '../rivo/profile.js';
+import type { RivoProfile } from '../rivo/profile.js';
+import { readProfile } from '../pilot/store.js';
 import { readBack } from '../rivo/readback.js';
 import { compareWithRivo, expectedFor, LIFETIME_RULE, normaliseDob, type ExpectedValues, type LedgerEntry } from './expected.js';
 
@@ -172,7 +173,8 @@ export async function verify(options: VerifyOptions): Promise<VerifySummary> {
     return limit(() => rivo.getCustomer(rivoId));
   };
 
-  const profile = options.profile ?? UNMEASURED_PROFILE;
+  // Read-backs page and prove completeness the way the pilot measured this store (safe assumptions before one).
+  const profile = options.profile ?? readProfile(db);
   const ledgerCheck = (w: Work & { result: ResultRow }) => limit(() => checkLedger(rivo, w, ourKeyPrefix, profile));
 
   let seen = 0;

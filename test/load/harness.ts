@@ -76,7 +76,9 @@ export function testConfig(over: Partial<Config['rivo']> = {}): Config {
   return {
     ...config,
     migrationName: MIGRATION_NAME,
-    rivo: { ...config.rivo, rps: 500, concurrency: 4, settleDelayMs: 20, maxRetries: 4, timeoutMs: 2000, ...over },
+    // The loader's tests are about batches unless they say otherwise: `auto` (the default) sends single events to a
+    // store no pilot has measured.
+    rivo: { ...config.rivo, rps: 500, concurrency: 4, settleDelayMs: 20, maxRetries: 4, timeoutMs: 2000, sendMode: 'batch', ...over },
   };
 }
 
