@@ -79,6 +79,7 @@ export async function planStage(s: Session, scope: PlanScope, label = 'plan'): P
 }
 
 export async function loadStage(s: Session): Promise<LoadSummary> {
+  await s.confirmWrites();
   const bar = s.progress.stage('load');
   const summary = await load({
     db: s.db,
@@ -90,9 +91,10 @@ export async function loadStage(s: Session): Promise<LoadSummary> {
     onProgress: (p) => bar.update(p.eventsDone, p.eventsTotal, `${p.rate.toFixed(1)} req/s${p.eventsUncertain ? `, ${p.eventsUncertain} settling` : ''}`),
     log: (line) => {
       s.log.warn({ stage: 'load' }, line);
-      s.progress.line(`load: ${line}`);
+      s.progress.recovery(line);
     },
   });
+  s.progress.settled(summary.settled);
   if (summary.events.total > 0)
     bar.stop(
       `${summary.events.landedThisRun} events sent (${summary.events.done}/${summary.events.total} done), ${summary.requests} requests` +
@@ -113,7 +115,7 @@ export async function verifyStage(s: Session): Promise<{ summary: VerifySummary;
     limitSeq: limitSeq(s.db, s.config.limit),
     onProgress: (p) => bar.update(p.done, p.total, what[p.phase]),
   });
-  const { files, totals } = await writeVerifyReport({ db: s.db, outDir: s.config.out, redact: s.config.redact, migrationId: s.migrationId, now: new Date(summary.checkedAt) });
+  const { files, totals } = await writeVerifyReport({ db: s.db, outDir: s.config.out, redact: s.config.redact, migrationId: s.migrationId, now: new Date(summary.checkedAt), run: s.reportRun });
   bar.stop(`${summary.outcomes.match} match, ${summary.outcomes.mismatch} mismatch, ${summary.outcomes.missing} missing, ${summary.duplicates} duplicates`);
   if (summary.lifetimeHint) s.progress.line(`verify: ${summary.lifetimeHint}`);
   s.log.info({ stage: 'verify', summary }, 'verify finished');
@@ -121,5 +123,5 @@ export async function verifyStage(s: Session): Promise<{ summary: VerifySummary;
 }
 
 export async function planReport(s: Session) {
-  return writePlanReport({ db: s.db, outDir: s.config.out, redact: s.config.redact, migrationId: s.migrationId });
+  return writePlanReport({ db: s.db, outDir: s.config.out, redact: s.config.redact, migrationId: s.migrationId, run: s.reportRun });
 }

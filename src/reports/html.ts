@@ -7,6 +7,8 @@ import { escapeHtml as esc } from './html-escape.js';
 import type { Redactor } from './redact.js';
 import { differingFields, reasonOf, type VerifyFields } from './rows.js';
 import { barChart } from './svg.js';
+import { preflightSection, runsSection, type ReportNav } from './html-extra.js';
+import { reportDirs, runLinks, RUNS_DIR, type ReportRun } from './runs.js';
 import { computePlanTotals, type PlanTotals } from './totals.js';
 import { computeVerifyTotals, VERIFY_OUTCOMES, type VerifyTotals } from './verify-totals.js';
 
@@ -225,6 +227,7 @@ tr.bad td { background: #fdecec; }
 .chart-label { font-size: 11px; fill: #3d4550; }
 .chart-note { font-size: 10px; fill: #6b7480; }
 .note { color: #5b6470; }
+.checklist li { margin: 0 0 8px; }
 .reason { max-width: 460px; overflow-wrap: anywhere; }
 footer { margin-top: 28px; color: #6b7480; font-size: 12px; }
 @media print {
@@ -252,7 +255,7 @@ function table(head: string[], rows: string[][], numeric: ReadonlySet<number> = 
  * inline CSS, server-rendered SVG, no script, no external reference; a CSP forbids loading anything. Every value from
  * the DB is escaped here (names can hold markup).
  */
-export function renderReportHtml(d: ReportData): string {
+export function renderReportHtml(d: ReportData, nav?: ReportNav): string {
   const p = d.plan;
   const allOk = p.checks.customersAddUp && p.checks.pointsAddUp && p.checks.creditsAddUp;
   const parts: string[] = [];
@@ -457,6 +460,9 @@ ${table(
     }
   }
 
+  parts.push(preflightSection());
+  parts.push(runsSection(nav));
+
   parts.push(`<footer>Files: plan.csv (one row per customer), plan.json (totals)${d.verify ? ', verify.csv, verify.json' : ''}. Amounts: points are whole points; store credit in the shop's currency.</footer>
 </main>
 </body>
@@ -465,13 +471,29 @@ ${table(
   return parts.join('\n');
 }
 
-/** Renders report.html from the DB as it stands (plan, and verification when it exists). */
+/**
+ * Renders report.html from the DB as it stands (plan, and verification when it exists). With a run: into the run's
+ * folder and at `<out>/report.html`, each with links to the earlier runs relative to where it sits.
+ */
 export async function writeReportHtml(
   db: Db,
   outDir: string,
-  opts: { migrationId: string; generatedAt: string; redactor: Redactor },
-): Promise<{ path: string; data: ReportData }> {
+  opts: { migrationId: string; generatedAt: string; redactor: Redactor; run?: ReportRun },
+): Promise<{ path: string; runPath: string | null; data: ReportData }> {
   const data = collectReportData(db, opts);
-  const path = await writeTextFile(join(outDir, 'report.html'), renderReportHtml(data));
-  return { path, data };
+  const { dir, latest } = reportDirs(outDir, opts.run);
+  if (!opts.run || latest === null) {
+    const path = await writeTextFile(join(dir, 'report.html'), renderReportHtml(data, { run: null, latestHref: null, runHref: null, earlier: runLinks(dir, { fromRunDir: false }) }));
+    return { path, runPath: null, data };
+  }
+  const id = opts.run.id;
+  const runPath = await writeTextFile(
+    join(dir, 'report.html'),
+    renderReportHtml(data, { run: id, latestHref: '../../report.html', runHref: null, earlier: runLinks(latest, { exclude: id, fromRunDir: true }) }),
+  );
+  const path = await writeTextFile(
+    join(latest, 'report.html'),
+    renderReportHtml(data, { run: id, latestHref: null, runHref: `${RUNS_DIR}/${encodeURIComponent(id)}/`, earlier: runLinks(latest, { exclude: id, fromRunDir: false }) }),
+  );
+  return { path, runPath, data };
 }
