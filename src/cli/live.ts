@@ -36,8 +36,18 @@ export class LiveDisplay implements ProgressOutput {
   private tallyBar: cliProgress.SingleBar | null = null;
   private printedTally = '';
   private paused = false;
-  /** A second Ctrl-C exits at once (process.exit): the cursor must come back even then. */
-  private readonly restore = () => this.stream.write(`${SHOW_CURSOR}${WRAP_ON}`);
+  /**
+   * A second Ctrl-C exits at once (process.exit) with the bars on screen: they are cleared, the cursor and line
+   * wrapping come back, and the shell's prompt starts on a clean line (terminal writes are synchronous on exit).
+   */
+  private readonly restore = () => {
+    try {
+      this.stopMulti();
+      this.printTally();
+    } catch {
+      this.stream.write(`${SHOW_CURSOR}${WRAP_ON}\n`);
+    }
+  };
 
   constructor(
     private readonly stream: NodeJS.WriteStream,
