@@ -47,7 +47,8 @@ export function formatShown(c: ShownCustomer): string {
     ...c.events.map(
       (e) =>
         `    ${e.key}  ${e.kind}/${e.role} gen ${e.generation}  ${e.kind === 'points' ? `${e.points} pts, ${money(e.creditsCents)} credit` : v(e.value)}  ` +
-        `${e.status.toUpperCase()}${e.rivoEventId ? ` rivo event ${e.rivoEventId}` : ''}${e.attempts ? `, ${e.attempts} attempts` : ''}${e.lastError && e.status !== 'done' ? ` (last error: ${e.lastError})` : ''}`,
+        `${e.status.toUpperCase()}${e.kind === 'points' ? ` · rivo event ${e.rivoEventId ?? (e.status === 'done' ? 'id not returned (found by its key)' : '–')}` : ''}` +
+        `${e.attempts ? ` · ${e.attempts} attempt${e.attempts === 1 ? '' : 's'}` : ''}${e.lastError && e.status !== 'done' ? ` (last error: ${e.lastError})` : ''}`,
     ),
     `  Verification ${c.verify ? `${v(c.verify.outcome)} at ${v(c.verify.checked_at)}: points ${v(c.verify.points_expected)} → ${v(c.verify.points_actual)}, keys ${v(c.verify.keys_found)}/${v(c.verify.keys_expected)}, duplicated ${v(c.verify.keys_duplicated)}${c.verify.detail ? ` (${v(c.verify.detail)})` : ''}` : 'not verified yet'}`,
     ...c.problems.map((p) => `  Problem      ${p.at} ${p.kind}${p.eventKey ? ` ${p.eventKey}` : ''}: ${p.detail}`),
