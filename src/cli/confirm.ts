@@ -52,7 +52,7 @@ export function previewWrites(db: Db, config: Config, migrationId: string): Writ
   };
 }
 
-export function formatPreview(p: WritePreview, rps: number): string {
+export function formatPreview(p: WritePreview, rps: number, width = 100): string {
   const n = (x: number) => x.toLocaleString('en-US');
   return [
     '',
@@ -64,7 +64,7 @@ export function formatPreview(p: WritePreview, rps: number): string {
     `  to send        ${n(p.customers)} customers: ${n(p.pointsEvents)} points events, ${n(p.updates)} tier/birthday updates`,
     `  estimated      ${formatSeconds(p.seconds)} at ${rps} requests/s (${n(p.requests)} requests)`,
     '',
-    formatChecklist(),
+    formatChecklist(width),
     '',
   ].join('\n');
 }
@@ -74,7 +74,8 @@ export function formatPreview(p: WritePreview, rps: number): string {
  * declines: exit 2, nothing sent.
  */
 export async function askToWrite(preview: WritePreview, rps: number, out: NodeJS.WritableStream): Promise<void> {
-  out.write(`${formatPreview(preview, rps)}\n`);
+  const columns = (out as NodeJS.WriteStream).columns ?? 100;
+  out.write(`${formatPreview(preview, rps, Math.max(60, Math.min(columns - 1, 110)))}\n`);
   const rl = createInterface({ input: process.stdin, output: out, terminal: true });
   let answer = '';
   try {

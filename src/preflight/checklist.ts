@@ -35,12 +35,27 @@ export const PREFLIGHT_ITEMS: readonly ChecklistItem[] = [
   },
 ];
 
-/** The checklist as terminal text: a title and numbered items, each risk then its action. */
-export function formatChecklist(): string {
-  const lines = [PREFLIGHT_TITLE + ':'];
+/** The checklist as terminal text: a title and numbered items, each risk then its action, words wrapped at `width`. */
+export function formatChecklist(width = 100): string {
+  const lines = [`${PREFLIGHT_TITLE}:`];
   PREFLIGHT_ITEMS.forEach((item, i) => {
-    lines.push(`  ${i + 1}. ${item.risk}`);
-    lines.push(`     → ${item.action}`);
+    lines.push(...wrap(item.risk, width, `  ${i + 1}. `, '     '));
+    lines.push(...wrap(item.action, width, '     → ', '       '));
   });
   return lines.join('\n');
+}
+
+function wrap(text: string, width: number, first: string, rest: string): string[] {
+  const out: string[] = [];
+  let line = first;
+  let empty = true;
+  for (const word of text.split(/\s+/)) {
+    if (!empty && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = rest + word;
+    } else line += (empty ? '' : ' ') + word;
+    empty = false;
+  }
+  out.push(line);
+  return out;
 }

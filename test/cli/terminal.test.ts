@@ -2,7 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, ensureBuilt } from '../e2e/cli.js';
+import { startSandbox } from '../../src/sandbox/index.js';
+import { BIN, ensureBuilt, workspace } from '../e2e/cli.js';
 import { hasTmux, TmuxScreen } from '../support/tmux.js';
 
 /**
@@ -83,6 +84,51 @@ describe.skipIf(!hasTmux)('the demo in a real terminal (tmux 120×40)', () => {
     expect(final.filter((l) => BAR_ROW.test(l)), 'bars left on the screen after exit').toEqual([]);
   }, 180_000);
 
+});
+
+describe.skipIf(!hasTmux)('the confirmation before the first write (stdin a terminal)', () => {
+  let screen: TmuxScreen | undefined;
+  beforeAll(() => ensureBuilt(), 180_000);
+  afterEach(() => screen?.kill());
+
+  it('shows the DB, the stores, what will be sent, the estimate and the checklist; "n" sends nothing (exit 2), "y" migrates', async () => {
+    const sb = await startSandbox({ customers: 30, seed: 4 });
+    try {
+      const ws = workspace(sb, { name: 'confirm' });
+      const cmd = `${process.execPath} ${BIN} migrate ${ws.args.map((a) => `'${a}'`).join(' ')}`;
+      const env = { ...(ws.env as Record<string, string>), TERM: 'xterm-256color' };
+      screen = new TmuxScreen(120, 40);
+      screen.start(cmd, { cwd: ws.dir, env });
+      let lines = await screen.until((l) => l.some((x) => /Send to Rivo now\? \[y\/N\]/.test(x)), { timeoutMs: 60_000 });
+      let text = screen.capture(true).join('\n');
+      expect(text).toContain(`migration DB   ${ws.db}`);
+      expect(text).toMatch(/migration {6}new migration \S+/);
+      expect(text).toContain(`from (Yotpo)   ${sb.yotpoUrl}`);
+      expect(text).toContain(`to (Rivo)      ${sb.rivoUrl}`);
+      expect(text).toMatch(/to send {8}\d+ customers: \d+ points events, \d+ tier\/birthday updates/);
+      expect(text).toMatch(/estimated {6}\S+ at 200 requests\/s/);
+      expect(text).toMatch(/Pre-flight checklist[\s\S]*points_event\/created[\s\S]*tier unlocked/);
+      expect(sb.stats().rivo.writes).toBe(0);
+      screen.keys('n', 'Enter');
+      lines = await screen.until(exited, { timeoutMs: 30_000 });
+      expect(lines.join('\n')).toMatch(/Not confirmed: nothing was sent to Rivo/);
+      expect(lines.join('\n')).toMatch(/^EXIT=2$/m);
+      expect(sb.stats().rivo.writes).toBe(0);
+      screen.kill();
+
+      screen = new TmuxScreen(120, 40);
+      screen.start(cmd, { cwd: ws.dir, env });
+      await screen.until((l) => l.some((x) => /Send to Rivo now\? \[y\/N\]/.test(x)), { timeoutMs: 60_000 });
+      screen.keys('y', 'Enter');
+      lines = await screen.until(exited, { timeoutMs: 60_000 });
+      text = screen.capture(true).join('\n');
+      expect(text, text).toMatch(/^EXIT=[03]$/m);
+      expect(text).toMatch(/^Migration (finished|complete)/m);
+      expect(sb.stats().rivo.writes).toBeGreaterThan(0);
+    } finally {
+      await sb.close();
+    }
+  }, 180_000);
 });
 
 describe.skipIf(hasTmux)('the demo in a real terminal', () => {
