@@ -493,7 +493,7 @@ export async function writeReportHtml(
   );
   const path = await writeTextFile(
     join(latest, 'report.html'),
-    renderReportHtml(data, { run: id, latestHref: null, runHref: `${RUNS_DIR}/${encodeURIComponent(id)}/`, earlier: runLinks(latest, { exclude: id, fromRunDir: false }) }),
+    renderReportHtml(data, { run: id, latestHref: null, runHref: `${RUNS_DIR}/${encodeURIComponent(id)}/report.html`, earlier: runLinks(latest, { exclude: id, fromRunDir: false }) }),
   );
   return { path, runPath, data };
 }

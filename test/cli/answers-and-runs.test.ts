@@ -59,7 +59,7 @@ describe('answers on stdout, reports kept per run', () => {
 
     const top = readFileSync(join(ws.out, 'report.html'), 'utf8');
     expect(top).toContain(`href="runs/${afterDry[0]}/report.html"`);
-    expect(top).toContain(`href="runs/${latest}/"`);
+    expect(top).toContain(`href="runs/${latest}/report.html"`);
     expect(top).toMatch(/Pre-flight checklist/);
     const inRun = readFileSync(join(runsDir(), latest, 'report.html'), 'utf8');
     expect(inRun).toContain(`href="../${afterDry[0]}/report.html"`);
