@@ -72,8 +72,10 @@ export async function withSession(args: CommonArgs, options: SessionOptions, bod
   let yotpo: YotpoClient | undefined;
   let rivo: RivoClient | undefined;
   const logPath = join(config.out, LOG_FILE);
-  const progress = createProgress({ quiet: args.json && !stderr.isTTY, stream: stderr, logPath });
-  const say = (line: string) => progress.line(line);
+  const quiet = args.json && !stderr.isTTY;
+  const progress = createProgress({ quiet, stream: stderr, logPath });
+  // Messages were always written, --json or not (only progress is quiet): above the live display when there is one.
+  const say = quiet ? (line: string) => void stderr.write(`${line}\n`) : (line: string) => progress.line(line);
   const stop = interruptible(options.command, say);
   const onOuterAbort = () => stop.abort();
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
