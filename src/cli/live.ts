@@ -36,6 +36,7 @@ export class LiveDisplay implements ProgressOutput {
   private tallyBar: cliProgress.SingleBar | null = null;
   private printedTally = '';
   private paused = false;
+  private readonly held: string[] = [];
   /**
    * A second Ctrl-C exits at once (process.exit) with the bars on screen: they are cleared, the cursor and line
    * wrapping come back, and the shell's prompt starts on a clean line (terminal writes are synchronous on exit).
@@ -55,6 +56,11 @@ export class LiveDisplay implements ProgressOutput {
   ) {}
 
   line(text: string): void {
+    // While a question is on the screen (another stage may still be reading Yotpo), messages wait for the answer.
+    if (this.paused) {
+      this.held.push(text);
+      return;
+    }
     if (this.multi) {
       this.multi.log(`${text}\n`);
       this.multi.update(); // now, not at the next tick: messages keep their order with direct writes
@@ -83,10 +89,13 @@ export class LiveDisplay implements ProgressOutput {
 
   resume(): void {
     this.paused = false;
+    for (const text of this.held.splice(0)) this.line(text);
     for (const st of this.active) this.ensureBar(st);
   }
 
   close(): void {
+    this.paused = false;
+    for (const text of this.held.splice(0)) this.stream.write(`${text}\n`);
     this.active.clear();
     this.stopMulti();
     this.printTally();
@@ -106,7 +115,7 @@ export class LiveDisplay implements ProgressOutput {
         const wasActive = this.active.delete(st);
         if (wasActive && st.bar && this.multi) this.multi.remove(st.bar);
         st.bar = null;
-        if (this.active.size === 0) {
+        if (this.active.size === 0 && !this.paused) {
           this.stopMulti();
           if (message) this.stream.write(`${name}: ${message}\n`);
           this.printTally();

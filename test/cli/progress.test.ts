@@ -42,6 +42,22 @@ describe('createProgress', () => {
     expect(t.text()).toMatch(/warnings: 3 uncertain writes/);
   });
 
+  it('while a question is asked, messages and stage summaries wait for the answer instead of writing into it', () => {
+    const t = fakeTty();
+    const p = createProgress({ stream: t.stream, env: { TERM: 'xterm' } });
+    const extract = p.stage('extract');
+    extract.update(1, 3);
+    p.pause();
+    const before = t.text().length;
+    p.line('invalid: customer "x": points_balance: missing');
+    extract.update(3, 3);
+    extract.stop('3 records read');
+    expect(t.text().length).toBe(before);
+    p.resume();
+    expect(t.text().slice(before)).toMatch(/invalid: customer "x": points_balance: missing\n[\s\S]*extract: 3 records read\n/);
+    p.close();
+  });
+
   it('TERM=dumb: plain lines as without a terminal (no cursor movement), per-request lines printed as before', () => {
     const t = fakeTty();
     const p = createProgress({ stream: t.stream, env: { TERM: 'dumb' } });
