@@ -11,6 +11,10 @@ export interface CommonArgs extends ConfigFlags {
   port?: number;
   faults?: boolean;
   keepSandbox?: boolean;
+  /** `show`: an email or a Shopify customer id. */
+  customer?: string;
+  /** `export --ledger FILE`. */
+  ledger?: string;
 }
 
 /** What a command hands back to the boundary: its exit code and the JSON summary printed with --json. */

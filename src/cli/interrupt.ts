@@ -3,14 +3,18 @@
  * been recorded (the DB stays consistent); a second one exits at once, which is still safe: whatever was in flight
  * is settled by read-back on the next run.
  */
-export function interruptible(command: string): { signal: AbortSignal; abort: () => void; dispose: () => void } {
+export function interruptible(
+  command: string,
+  /** Where the message goes: above the live display on a terminal (the display restores the cursor on exit). */
+  say: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): { signal: AbortSignal; abort: () => void; dispose: () => void } {
   const controller = new AbortController();
   const onSignal = () => {
     if (controller.signal.aborted) {
-      process.stderr.write(`${command}: stopping now; the next run settles whatever was in flight\n`);
+      say(`${command}: stopping now; the next run settles whatever was in flight`);
       process.exit(130);
     }
-    process.stderr.write(`${command}: stopping after the requests in flight (Ctrl-C again to stop at once)…\n`);
+    say(`${command}: stopping after the requests in flight (Ctrl-C again to stop at once)…`);
     controller.abort();
   };
   process.on('SIGINT', onSignal);

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
 import { SEND_MODES } from '../config/schema.js';
 import { AppError, ConfigError, EXIT } from '../errors.js';
@@ -19,6 +22,9 @@ const LOADERS = {
   sandbox: () => import('./commands/sandbox.js'),
   demo: () => import('./commands/demo.js'),
   pilot: () => import('./commands/pilot.js'),
+  show: () => import('./commands/show.js'),
+  export: () => import('./commands/export.js'),
+  report: () => import('./commands/report.js'),
 } satisfies Record<string, () => Promise<CommandModule>>;
 
 interface CommandSpec {
@@ -34,7 +40,9 @@ const COMMANDS: CommandSpec[] = [
     describe: 'Extract from Yotpo, plan, load into Rivo and verify. Resumes an unfinished run by itself.',
     module: 'migrate',
     options: (y) =>
-      y.option('dry-run', { type: 'boolean', default: false, describe: 'Extract and plan, read Rivo, write nothing to Rivo; write the reconciliation report' }),
+      y
+        .option('dry-run', { type: 'boolean', default: false, describe: 'Extract and plan, read Rivo, write nothing to Rivo; write the reconciliation report' })
+        .option('yes', { type: 'boolean', default: false, describe: YES }),
   },
   {
     name: 'extract',
@@ -43,7 +51,12 @@ const COMMANDS: CommandSpec[] = [
     options: (y) => y.option('from-csv', { type: 'string', describe: 'Read a Yotpo admin CSV export instead of the API' }),
   },
   { name: 'plan', describe: 'Match customers in Rivo and plan the events owed; write the reconciliation report (no writes to Rivo)', module: 'plan' },
-  { name: 'load', describe: 'Send the planned events to Rivo, exactly once (resumable)', module: 'load' },
+  {
+    name: 'load',
+    describe: 'Send the planned events to Rivo, exactly once (resumable)',
+    module: 'load',
+    options: (y) => y.option('yes', { type: 'boolean', default: false, describe: YES }),
+  },
   { name: 'verify', describe: 'Read Rivo back and compare every customer with what the migration should have produced', module: 'verify' },
   { name: 'status', describe: 'Where the migration stands: customers per state, points done and pending, last error', module: 'status' },
   {
@@ -52,7 +65,12 @@ const COMMANDS: CommandSpec[] = [
     module: 'rollback',
     options: (y) => y.option('yes', { type: 'boolean', default: false, describe: 'Confirm: rollback writes to Rivo' }),
   },
-  { name: 'retry', describe: 'Re-attempt customers left unmatched or rejected', module: 'retry' },
+  {
+    name: 'retry',
+    describe: 'Re-attempt customers left unmatched or rejected',
+    module: 'retry',
+    options: (y) => y.option('yes', { type: 'boolean', default: false, describe: YES }),
+  },
   { name: 'check', describe: 'Check the configuration and ping both APIs (reads only)', module: 'check' },
   {
     name: 'sandbox',
@@ -86,7 +104,26 @@ const COMMANDS: CommandSpec[] = [
         .option('confirm-no-email', { type: 'boolean', default: false, describe: "Record that the pilot's batch event sent no email: migrate may then send batches" })
         .option('email-arrived', { type: 'boolean', default: false, describe: "Record that the pilot's batch event did send an email: migrate sends single events" }),
   },
+  {
+    name: 'show <customer>',
+    describe: "One customer's whole story: Yotpo values, identity decision, plan, every event (key, status, Rivo id), verification",
+    module: 'show',
+    options: (y) => y.positional('customer', { type: 'string', describe: 'Email or Shopify customer id' }),
+  },
+  {
+    name: 'export',
+    describe: 'Take the ledger out of the DB: every event with its customer, as CSV (reads the DB only)',
+    module: 'export',
+    options: (y) => y.option('ledger', { type: 'string', demandOption: true, describe: 'CSV file to write' }),
+  },
+  {
+    name: 'report',
+    describe: 'Rebuild plan.csv, verify.csv and report.html from the DB, offline (no credentials, no network)',
+    module: 'report',
+  },
 ];
+
+const YES = 'Do not ask before the first write to Rivo (it is asked only when stdin is a terminal)';
 
 function globalOptions(y: Argv): Argv {
   return y
@@ -138,7 +175,7 @@ export async function run(argv: string[]): Promise<number> {
       },
     );
   }
-  parser.help().alias('help', 'h').version();
+  parser.help().alias('help', 'h').version(packageVersion());
 
   await parser.parseAsync();
   if (usageError) {
@@ -151,12 +188,30 @@ export async function run(argv: string[]): Promise<number> {
     validateNumbers(args);
     const mod: CommandModule = await LOADERS[chosen.module]();
     const result = await mod.run(args);
-    if (args.json) process.stdout.write(`${JSON.stringify({ command: chosen.name, exitCode: result.exitCode, ...result.summary })}\n`);
+    if (args.json) process.stdout.write(`${JSON.stringify({ command: commandName(chosen), exitCode: result.exitCode, ...result.summary })}\n`);
     return result.exitCode;
   } catch (err) {
-    return reportFailure(err, chosen.name, args.json);
+    return reportFailure(err, commandName(chosen), args.json);
   }
 }
+
+/** This package's version, from its package.json (found upwards from this file: src/cli in the repo, dist/src/cli built). */
+export function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'yotpo-to-rivo' && pkg.version) return pkg.version;
+    } catch {
+      /* not here: one level up */
+    }
+    dir = dirname(dir);
+  }
+  return 'unknown';
+}
+
+/** `show <customer>` is the command `show`. */
+const commandName = (spec: CommandSpec) => spec.name.split(' ')[0]!;
 
 function validateNumbers(args: CommonArgs): void {
   const problems: string[] = [];

@@ -1,4 +1,8 @@
-import cliProgress from 'cli-progress';
+import { LiveDisplay } from './live.js';
+import type { Tally, TallyKind } from './tally.js';
+import { formatSeconds } from './format.js';
+
+export { formatSeconds };
 
 export interface StageProgress {
   /** `done` of `total` (total may be unknown); `info` is a short text such as "12 req/min". */
@@ -8,7 +12,19 @@ export interface StageProgress {
 
 export interface ProgressOutput {
   stage(name: string): StageProgress;
+  /** A message for the person: above the live display on a terminal, a plain line elsewhere. */
   line(text: string): void;
+  /** A recovery line from the loader: per-request ones are counted on a terminal (details in the log), others printed. */
+  recovery(text: string): void;
+  /** A per-request warning that has no line of its own (a retried request): counted on a terminal only. */
+  count(kind: TallyKind, n?: number): void;
+  /** What read-backs found, for the warnings line ("settled by read-back: 84 found"). */
+  settled(s: Tally['settled']): void;
+  /** Takes the live display off the screen (a question is asked) and puts it back. */
+  pause(): void;
+  resume(): void;
+  /** The run is over: the display is cleared, the warnings line printed once more if it changed. */
+  close(): void;
 }
 
 const PLAIN_INTERVAL_MS = 5000;
@@ -16,51 +32,47 @@ const PLAIN_INTERVAL_MS = 5000;
 /** Where human output goes: stderr, or a stream a test reads. */
 export type TextOut = NodeJS.WritableStream & { isTTY?: boolean };
 
-/** Human progress on stderr: a bar with ETA on a terminal, a plain line every few seconds elsewhere, nothing when quiet. */
-export function createProgress(options: { quiet?: boolean; stream?: TextOut } = {}): ProgressOutput {
+export interface ProgressOptions {
+  quiet?: boolean;
+  stream?: TextOut;
+  env?: NodeJS.ProcessEnv;
+  /** The JSON-lines log, named on the warnings line. */
+  logPath?: string;
+}
+
+/**
+ * Human progress on stderr: the live display on a terminal that can move its cursor; a plain line every few seconds
+ * elsewhere (a pipe, CI, `TERM=dumb`); nothing when quiet. `NO_COLOR` turns colours off.
+ */
+export function createProgress(options: ProgressOptions = {}): ProgressOutput {
   const stream = options.stream ?? process.stderr;
-  if (options.quiet) return { stage: () => ({ update() {}, stop() {} }), line() {} };
-  if (stream.isTTY) return ttyProgress(stream as NodeJS.WriteStream);
+  const env = options.env ?? process.env;
+  if (options.quiet) return quietProgress();
+  if (stream.isTTY && env.TERM !== 'dumb') return new LiveDisplay(stream as NodeJS.WriteStream, { color: !noColor(env), logPath: options.logPath });
   return plainProgress(stream);
 }
 
-function ttyProgress(stream: NodeJS.WriteStream): ProgressOutput {
-  return {
-    line: (text) => stream.write(`${text}\n`),
-    stage(name) {
-      const bar = new cliProgress.SingleBar(
-        {
-          stream,
-          format: `${name.padEnd(8)} {bar} {percentage}% | {value}/{total} | ETA {eta_formatted} | {info}`,
-          hideCursor: true,
-          clearOnComplete: false,
-          etaBuffer: 50,
-        },
-        cliProgress.Presets.shades_classic,
-      );
-      let started = false;
-      return {
-        update(done, total, info = '') {
-          if (!started) {
-            bar.start(total ?? done, done, { info });
-            started = true;
-          }
-          if (total !== null) bar.setTotal(total);
-          else bar.setTotal(Math.max(done, 1));
-          bar.update(done, { info });
-        },
-        stop(message) {
-          if (started) bar.stop();
-          if (message) stream.write(`${name}: ${message}\n`);
-        },
-      };
-    },
-  };
+/** https://no-color.org: any non-empty value. */
+export function noColor(env: NodeJS.ProcessEnv): boolean {
+  return env.NO_COLOR !== undefined && env.NO_COLOR !== '';
+}
+
+function quietProgress(): ProgressOutput {
+  const none = () => {};
+  return { stage: () => ({ update: none, stop: none }), line: none, recovery: none, count: none, settled: none, pause: none, resume: none, close: none };
 }
 
 function plainProgress(stream: TextOut): ProgressOutput {
+  const none = () => {};
   return {
     line: (text) => stream.write(`${text}\n`),
+    // Without a terminal every recovery stays a line of its own, as the logs of CI runs have always shown them.
+    recovery: (text) => stream.write(`load: ${text}\n`),
+    count: none,
+    settled: none,
+    pause: none,
+    resume: none,
+    close: none,
     stage(name) {
       let last = 0;
       const startedAt = Date.now();
@@ -79,11 +91,4 @@ function plainProgress(stream: TextOut): ProgressOutput {
       };
     },
   };
-}
-
-export function formatSeconds(s: number): string {
-  if (!Number.isFinite(s)) return '?';
-  if (s < 60) return `${Math.round(s)}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.round((s % 3600) / 60)).padStart(2, '0')}m`;
 }

@@ -7,7 +7,11 @@ import { AppError, ConfigError, EXIT } from '../errors.js';
 import type { HttpError, System } from '../http/errors.js';
 import { finishRun, startRun } from '../ledger/runs.js';
 import { interruptible } from './interrupt.js';
-import { createLogger, type Logger } from '../log.js';
+import { createLogger, LOG_FILE, type Logger } from '../log.js';
+import { runFolderName, type ReportRun } from '../reports/runs.js';
+import { askToWrite, previewWrites } from './confirm.js';
+import { retryKind } from './tally.js';
+import { join } from 'node:path';
 import { rivoClientFromConfig, type RivoClient } from '../rivo/client.js';
 import { YotpoClient } from '../yotpo/client.js';
 import type { CommandResult, CommonArgs } from './context.js';
@@ -25,6 +29,8 @@ export interface SessionOptions {
   signal?: AbortSignal;
   /** Where human output goes (default: process.stderr). */
   stderr?: TextOut;
+  /** A real run that writes to Rivo: asks before its first write when stdin is a terminal (unless --yes). */
+  confirmWrites?: boolean;
 }
 
 /** Everything a writing command needs, opened once, closed once, in one place. */
@@ -39,8 +45,16 @@ export interface Session {
   signal: AbortSignal;
   yotpo(): YotpoClient;
   rivo(): RivoClient;
-  /** Human lines on stderr (quiet with --json). */
+  /** Human lines on stderr (quiet with --json), above the live display on a terminal. */
   say(line: string): void;
+  /** This run's report folder under `<out>/runs/`. */
+  reportRun: ReportRun;
+  /**
+   * Called before anything is sent to Rivo: on a terminal (and without --yes) shows what is about to be sent and
+   * the pre-flight checklist and asks once; throws ConfigError (exit 2, nothing sent) when declined.
+   */
+  /** Asks a terminal user before the first write (once); true when the person saw the question, checklist included. */
+  confirmWrites(): Promise<boolean>;
 }
 
 /**
@@ -51,22 +65,30 @@ export async function withSession(args: CommonArgs, options: SessionOptions, bod
   const loaded: LoadedConfig = loadConfig({ flags: args, needsCredentials: options.talksTo, env: options.env, cwd: options.cwd });
   const { config, secrets } = loaded;
   const stderr = options.stderr ?? process.stderr;
-  const say = (line: string) => stderr.write(`${line}\n`);
-  for (const w of loaded.warnings) say(`warning: ${w}`);
+  for (const w of loaded.warnings) stderr.write(`warning: ${w}\n`);
 
   ensureWritableDir(config.out, '--out (REPORT_DIR)');
   const db = openDb(config.db, { mustExist: options.db === 'existing' });
   let release: (() => void) | undefined;
   let yotpo: YotpoClient | undefined;
   let rivo: RivoClient | undefined;
-  const stop = interruptible(options.command);
+  const logPath = join(config.out, LOG_FILE);
+  const quiet = args.json && !stderr.isTTY;
+  const progress = createProgress({ quiet, stream: stderr, logPath });
+  // Messages were always written, --json or not (only progress is quiet): above the live display when there is one.
+  const say = quiet ? (line: string) => void stderr.write(`${line}\n`) : (line: string) => progress.line(line);
+  const stop = interruptible(options.command, say);
   const onOuterAbort = () => stop.abort();
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   if (options.signal?.aborted) stop.abort(); // an abort that came before we listened
   let runId: number | undefined;
-  const log = createLogger(config.out, options.command);
-  const onRetry = (system: System) => (err: HttpError, attempt: number, delayMs: number) =>
+  const log = createLogger(config.out, options.command, { redact: config.redact });
+  const onRetry = (system: System) => (err: HttpError, attempt: number, delayMs: number) => {
     log.warn({ system, status: err.status, error: err.summary(), attempt, delayMs }, 'retrying');
+    progress.count(retryKind(err.status));
+  };
+  let confirmed = !options.confirmWrites || args.yes === true || !process.stdin.isTTY;
+  let asked = false;
   try {
     release = acquireLock(db, options.command);
     runId = startRun(db, options.command);
@@ -77,11 +99,28 @@ export async function withSession(args: CommonArgs, options: SessionOptions, bod
       db,
       migrationId: readMigrationId(db),
       log,
-      progress: createProgress({ quiet: args.json && !stderr.isTTY, stream: stderr }),
+      progress,
       signal: stop.signal,
       yotpo: () => (yotpo ??= YotpoClient.fromConfig(config, secrets, { onRetry: onRetry('yotpo') })),
       rivo: () => (rivo ??= rivoClientFromConfig(config, secrets, { onRetry: onRetry('rivo') })),
       say,
+      reportRun: { id: runFolderName(options.command, runId) },
+      async confirmWrites() {
+        if (confirmed) return asked;
+        const preview = previewWrites(db, config, session.migrationId);
+        if (preview.customers === 0) return false;
+        progress.pause();
+        try {
+          log.info({ preview }, 'asking before the first write');
+          await askToWrite(preview, config.rivo.rps, stderr);
+          confirmed = true;
+          asked = true;
+          log.info('confirmed on the terminal');
+        } finally {
+          progress.resume();
+        }
+        return true;
+      },
     };
     const result = await body(session);
     const outcome = result.exitCode === EXIT.ok ? 'ok' : result.exitCode === EXIT.attention ? 'attention' : 'failed';
@@ -95,6 +134,7 @@ export async function withSession(args: CommonArgs, options: SessionOptions, bod
     log.error({ error: message }, 'failed');
     throw err;
   } finally {
+    progress.close();
     options.signal?.removeEventListener('abort', onOuterAbort);
     stop.dispose();
     await Promise.allSettled([yotpo?.close(), rivo?.close()]);

@@ -4,7 +4,7 @@ import { getMeta, setMeta } from '../db/open.js';
 import { extract, type ExtractSummary } from '../extract/extractor.js';
 import { limitSeq } from '../ledger/customers.js';
 import { load, type LoadSummary } from '../load/loader.js';
-import { preflightChecklistFor } from '../pilot/checklist.js';
+import { formatChecklist, preflightItemsFor } from '../preflight/checklist.js';
 import { readProfile } from '../pilot/store.js';
 import { resolveSendMode } from '../rivo/send-mode.js';
 import { plan, type PlanScope, type PlanSummary } from '../plan/planner.js';
@@ -83,19 +83,21 @@ export async function planStage(s: Session, scope: PlanScope, label = 'plan'): P
 
 const told = new WeakSet<Session>();
 
-/** The pre-flight checklist, before the first write of a run and in the dry run. */
+/** The pre-flight checklist for this run's config and store: before the first write of a run and after the dry run. */
 export function sayChecklist(s: Session): void {
-  s.say(['Before customers are written to, check:', ...preflightChecklistFor(s.config, readProfile(s.db)).map((c) => `  - ${c}`)].join('\n'));
+  s.say(formatChecklist(preflightItemsFor(s.config, readProfile(s.db))));
 }
 
 export async function loadStage(s: Session): Promise<LoadSummary> {
+  // A person at a terminal confirms first, with the checklist on screen; otherwise it is said as the first load starts.
+  const asked = await s.confirmWrites();
   const sendMode = resolveSendMode(s.config.rivo.sendMode, readProfile(s.db), s.config.rivo.batchSize);
   // `migrate` loads in several passes: the hint is said once per command.
   if (!told.has(s)) {
     told.add(s);
     if (sendMode.hint) s.say(sendMode.hint);
     // Said when this run has customers to write to, not on a re-run that owes nothing.
-    if (s.db.prepare("SELECT 1 FROM events WHERE status = 'planned' LIMIT 1").get()) sayChecklist(s);
+    if (!asked && s.db.prepare("SELECT 1 FROM events WHERE status = 'planned' LIMIT 1").get()) sayChecklist(s);
     s.log.info({ stage: 'load', sendMode: sendMode.mode, reason: sendMode.reason }, 'send mode');
   }
   const bar = s.progress.stage('load');
@@ -109,9 +111,10 @@ export async function loadStage(s: Session): Promise<LoadSummary> {
     onProgress: (p) => bar.update(p.eventsDone, p.eventsTotal, `${p.rate.toFixed(1)} req/s${p.eventsUncertain ? `, ${p.eventsUncertain} settling` : ''}`),
     log: (line) => {
       s.log.warn({ stage: 'load' }, line);
-      s.progress.line(`load: ${line}`);
+      s.progress.recovery(line);
     },
   });
+  s.progress.settled(summary.settled);
   if (summary.events.total > 0)
     bar.stop(
       `${summary.events.landedThisRun} events sent (${summary.events.done}/${summary.events.total} done), ${summary.requests} requests` +
@@ -132,7 +135,7 @@ export async function verifyStage(s: Session): Promise<{ summary: VerifySummary;
     limitSeq: limitSeq(s.db, s.config.limit),
     onProgress: (p) => bar.update(p.done, p.total, what[p.phase]),
   });
-  const { files, totals } = await writeVerifyReport({ db: s.db, outDir: s.config.out, redact: s.config.redact, migrationId: s.migrationId, now: new Date(summary.checkedAt) });
+  const { files, totals } = await writeVerifyReport({ db: s.db, outDir: s.config.out, redact: s.config.redact, migrationId: s.migrationId, now: new Date(summary.checkedAt), run: s.reportRun });
   bar.stop(`${summary.outcomes.match} match, ${summary.outcomes.mismatch} mismatch, ${summary.outcomes.missing} missing, ${summary.duplicates} duplicates`);
   if (summary.lifetimeHint) s.progress.line(`verify: ${summary.lifetimeHint}`);
   s.log.info({ stage: 'verify', summary }, 'verify finished');
@@ -140,5 +143,5 @@ export async function verifyStage(s: Session): Promise<{ summary: VerifySummary;
 }
 
 export async function planReport(s: Session) {
-  return writePlanReport({ db: s.db, outDir: s.config.out, redact: s.config.redact, migrationId: s.migrationId });
+  return writePlanReport({ db: s.db, outDir: s.config.out, redact: s.config.redact, migrationId: s.migrationId, run: s.reportRun });
 }

@@ -12,7 +12,7 @@ import { judgeListing, observeListing } from './probes/listing.js';
 import { judgeNote } from './probes/note.js';
 import { probeDob, probeTier } from './probes/updates.js';
 import type { PilotRivo } from './port.js';
-import { preflightChecklist } from './checklist.js';
+import { checklistLines, preflightItemsFor } from '../preflight/checklist.js';
 import { savePilot, type StoredPilot } from './store.js';
 import { type Assumptions, type CustomerBalances, type PilotReport } from './types.js';
 import { PilotWriter } from './writer.js';
@@ -144,7 +144,7 @@ export async function runPilot(o: PilotOptions): Promise<{ report: PilotReport; 
     restored,
     writes: countWrites(o.db) - writesBefore,
     notes,
-    checklist: preflightChecklist(o.config),
+    checklist: checklistLines(preflightItemsFor(o.config)),
     emailProbe,
   };
   const stored = savePilot(o.db, report);

@@ -8,6 +8,10 @@ import type { Redactor } from './redact.js';
 import { collectPilotSection, pilotSectionHtml, type PilotSectionData } from './pilot.js';
 import { differingFields, reasonOf, type VerifyFields } from './rows.js';
 import { barChart } from './svg.js';
+import { preflightSection, runsSection, type ReportNav } from './html-extra.js';
+import { preflightItems, type ChecklistItem } from '../preflight/checklist.js';
+import { readProfile } from '../pilot/store.js';
+import { reportDirs, runLinks, RUNS_DIR, type ReportRun } from './runs.js';
 import { computePlanTotals, type PlanTotals } from './totals.js';
 import { computeVerifyTotals, VERIFY_OUTCOMES, type VerifyTotals } from './verify-totals.js';
 
@@ -58,6 +62,8 @@ export interface ReportData {
   verify: { totals: VerifyTotals; rows: VerifyRowView[]; total: number } | null;
   /** What `pilot` measured about this store's Rivo (absent in data built before the pilot existed). */
   pilot?: PilotSectionData | null;
+  /** What to pause before the first write (every item: a report does not know which run it prepares). */
+  checklist: ChecklistItem[];
 }
 
 /** Yotpo balance buckets for the histogram (log-ish). */
@@ -184,6 +190,7 @@ export function collectReportData(db: Db, opts: { migrationId: string; generated
     problems: { rows: problemRows, total: plan.problems },
     verify,
     pilot: collectPilotSection(db, r),
+    checklist: preflightItems({ tiers: true, birthdays: true, profile: readProfile(db) }),
   };
 }
 
@@ -229,6 +236,7 @@ tr.bad td { background: #fdecec; }
 .chart-label { font-size: 11px; fill: #3d4550; }
 .chart-note { font-size: 10px; fill: #6b7480; }
 .note { color: #5b6470; }
+.checklist li { margin: 0 0 8px; }
 .reason { max-width: 460px; overflow-wrap: anywhere; }
 footer { margin-top: 28px; color: #6b7480; font-size: 12px; }
 @media print {
@@ -256,7 +264,7 @@ function table(head: string[], rows: string[][], numeric: ReadonlySet<number> = 
  * inline CSS, server-rendered SVG, no script, no external reference; a CSP forbids loading anything. Every value from
  * the DB is escaped here (names can hold markup).
  */
-export function renderReportHtml(d: ReportData): string {
+export function renderReportHtml(d: ReportData, nav?: ReportNav): string {
   const p = d.plan;
   const allOk = p.checks.customersAddUp && p.checks.pointsAddUp && p.checks.creditsAddUp;
   const parts: string[] = [];
@@ -462,6 +470,8 @@ ${table(
   }
 
   if (d.pilot !== undefined) parts.push(pilotSectionHtml(d.pilot));
+  parts.push(preflightSection(d.checklist));
+  parts.push(runsSection(nav));
 
   parts.push(`<footer>Files: plan.csv (one row per customer), plan.json (totals)${d.verify ? ', verify.csv, verify.json' : ''}. Amounts: points are whole points; store credit in the shop's currency.</footer>
 </main>
@@ -471,13 +481,29 @@ ${table(
   return parts.join('\n');
 }
 
-/** Renders report.html from the DB as it stands (plan, and verification when it exists). */
+/**
+ * Renders report.html from the DB as it stands (plan, and verification when it exists). With a run: into the run's
+ * folder and at `<out>/report.html`, each with links to the earlier runs relative to where it sits.
+ */
 export async function writeReportHtml(
   db: Db,
   outDir: string,
-  opts: { migrationId: string; generatedAt: string; redactor: Redactor },
-): Promise<{ path: string; data: ReportData }> {
+  opts: { migrationId: string; generatedAt: string; redactor: Redactor; run?: ReportRun },
+): Promise<{ path: string; runPath: string | null; data: ReportData }> {
   const data = collectReportData(db, opts);
-  const path = await writeTextFile(join(outDir, 'report.html'), renderReportHtml(data));
-  return { path, data };
+  const { dir, latest } = reportDirs(outDir, opts.run);
+  if (!opts.run || latest === null) {
+    const path = await writeTextFile(join(dir, 'report.html'), renderReportHtml(data, { run: null, latestHref: null, runHref: null, earlier: runLinks(dir, { fromRunDir: false }) }));
+    return { path, runPath: null, data };
+  }
+  const id = opts.run.id;
+  const runPath = await writeTextFile(
+    join(dir, 'report.html'),
+    renderReportHtml(data, { run: id, latestHref: '../../report.html', runHref: null, earlier: runLinks(latest, { exclude: id, fromRunDir: true }) }),
+  );
+  const path = await writeTextFile(
+    join(latest, 'report.html'),
+    renderReportHtml(data, { run: id, latestHref: null, runHref: `${RUNS_DIR}/${encodeURIComponent(id)}/report.html`, earlier: runLinks(latest, { exclude: id, fromRunDir: false }) }),
+  );
+  return { path, runPath, data };
 }

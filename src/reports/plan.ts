@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import type { Db } from '../db/open.js';
 import type { CustomerRow } from '../ledger/types.js';
 import { type Cell, FormattedNumber } from './csv-safe.js';
-import { ensureOutDir, writeCsvFile, writeTextFile } from './files.js';
+import { writeCsvFile, writeTextFile } from './files.js';
+import { publishLatest, reportDirs, type ReportRun } from './runs.js';
 import { writeReportHtml } from './html.js';
 import { resolveNow, type ReportOptions } from './options.js';
 import { makeRedactor, type Redactor } from './redact.js';
@@ -11,6 +12,8 @@ import type { PlanTotals } from './totals.js';
 
 export interface PlanReportOptions extends ReportOptions {
   migrationId: string;
+  /** Keep this run's files under `<out>/runs/<id>/` too (see runs.ts). */
+  run?: ReportRun;
 }
 
 /** Columns of plan.csv, in order. Credit columns are decimals (cents / 100, two places). */
@@ -117,14 +120,15 @@ export function* planRows(db: Db, r: Redactor, chunk = 1000): Generator<Cell[]> 
  * Writes `plan.csv` (one row per Yotpo customer), `plan.json` (PlanTotals) and `report.html` into `outDir`, each
  * owner-only. Returns the paths written and the totals.
  */
-export async function writePlanReport(opts: PlanReportOptions): Promise<{ files: string[]; totals: PlanTotals }> {
+export async function writePlanReport(opts: PlanReportOptions): Promise<{ files: string[]; totals: PlanTotals; runDir: string | null }> {
   const { db, redact, migrationId } = opts;
   const generatedAt = resolveNow(opts.now).toISOString();
-  const outDir = ensureOutDir(opts.outDir);
+  const { dir, latest } = reportDirs(opts.outDir, opts.run);
   const redactor = makeRedactor(redact);
-  const csv = await writeCsvFile(join(outDir, 'plan.csv'), PLAN_COLUMNS, planRows(db, redactor));
-  const html = await writeReportHtml(db, outDir, { migrationId, generatedAt, redactor });
+  const csv = await writeCsvFile(join(dir, 'plan.csv'), PLAN_COLUMNS, planRows(db, redactor));
+  const html = await writeReportHtml(db, opts.outDir, { migrationId, generatedAt, redactor, run: opts.run });
   const totals = html.data.plan;
-  const json = await writeTextFile(join(outDir, 'plan.json'), `${JSON.stringify(totals, null, 2)}\n`);
-  return { files: [csv, json, html.path], totals };
+  const json = await writeTextFile(join(dir, 'plan.json'), `${JSON.stringify(totals, null, 2)}\n`);
+  if (latest === null) return { files: [csv, json, html.path], totals, runDir: null };
+  return { files: [publishLatest(csv, latest), publishLatest(json, latest), html.path], totals, runDir: dir };
 }

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { getMeta, type Db } from '../db/open.js';
 import { type Cell, FormattedNumber } from './csv-safe.js';
-import { ensureOutDir, writeCsvFile, writeTextFile } from './files.js';
+import { writeCsvFile, writeTextFile } from './files.js';
+import { publishLatest, reportDirs, type ReportRun } from './runs.js';
 import { writeReportHtml } from './html.js';
 import { resolveNow, type ReportOptions } from './options.js';
 import { makeRedactor, type Redactor } from './redact.js';
@@ -11,6 +12,8 @@ import { computeVerifyTotals, type VerifyTotals } from './verify-totals.js';
 export interface VerifyReportOptions extends ReportOptions {
   /** Defaults to the DB's own migration id. */
   migrationId?: string;
+  /** Keep this run's files under `<out>/runs/<id>/` too (see runs.ts). */
+  run?: ReportRun;
 }
 
 /** Columns of verify.csv, in order. Credit columns are decimals. */
@@ -98,16 +101,17 @@ function* verifyRows(db: Db, r: Redactor, chunk = 1000): Generator<Cell[]> {
  * Writes `verify.csv` (one row per checked customer), `verify.json` (VerifyTotals) and re-renders `report.html`
  * with its verification section, each owner-only.
  */
-export async function writeVerifyReport(opts: VerifyReportOptions): Promise<{ files: string[]; totals: VerifyTotals }> {
+export async function writeVerifyReport(opts: VerifyReportOptions): Promise<{ files: string[]; totals: VerifyTotals; runDir: string | null }> {
   const { db, redact } = opts;
   const migrationId = opts.migrationId ?? getMeta(db, 'migration_id') ?? 'unknown';
   const generatedAt = resolveNow(opts.now).toISOString();
-  const outDir = ensureOutDir(opts.outDir);
+  const { dir, latest } = reportDirs(opts.outDir, opts.run);
   const redactor = makeRedactor(redact);
-  const csv = await writeCsvFile(join(outDir, 'verify.csv'), VERIFY_COLUMNS, verifyRows(db, redactor));
-  const html = await writeReportHtml(db, outDir, { migrationId, generatedAt, redactor });
+  const csv = await writeCsvFile(join(dir, 'verify.csv'), VERIFY_COLUMNS, verifyRows(db, redactor));
+  const html = await writeReportHtml(db, opts.outDir, { migrationId, generatedAt, redactor, run: opts.run });
   // The page's verification totals and verify.json come from the same computation.
   const totals = html.data.verify?.totals ?? computeVerifyTotals(db, { migrationId, generatedAt });
-  const json = await writeTextFile(join(outDir, 'verify.json'), `${JSON.stringify(totals, null, 2)}\n`);
-  return { files: [csv, json, html.path], totals };
+  const json = await writeTextFile(join(dir, 'verify.json'), `${JSON.stringify(totals, null, 2)}\n`);
+  if (latest === null) return { files: [csv, json, html.path], totals, runDir: null };
+  return { files: [publishLatest(csv, latest), publishLatest(json, latest), html.path], totals, runDir: dir };
 }

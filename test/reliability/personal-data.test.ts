@@ -80,7 +80,19 @@ describe('personal data on disk', () => {
       const files = readdirSync(out);
       expect(files).toEqual(expect.arrayContaining(['plan.csv', 'plan.json', 'report.html', 'verify.csv', 'verify.json']));
       expect(files.some((f) => f.endsWith('.log'))).toBe(true);
-      for (const f of files) want(join(out, f), 0o600);
+      // Each run's own copy sits in runs/<run-id>/: those folders are owner-only too, and every file in them.
+      expect(files).toContain('runs');
+      const walk = (dir: string) => {
+        for (const f of readdirSync(dir, { withFileTypes: true })) {
+          const p = join(dir, f.name);
+          if (f.isDirectory()) {
+            want(p, 0o700);
+            walk(p);
+          } else want(p, 0o600);
+        }
+      };
+      walk(out);
+      expect(readdirSync(join(out, 'runs')).length).toBeGreaterThanOrEqual(2); // migrate and verify each kept theirs
       expect(bad).toEqual([]);
     }, 60_000);
   }

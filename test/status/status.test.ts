@@ -152,10 +152,10 @@ describe('readStatus', () => {
 });
 
 describe('status command', () => {
-  it('prints a table on stderr and exits 3 when customers need attention', async () => {
+  it('prints a table on stdout (status > file holds it) and exits 3 when customers need attention', async () => {
     seedMidway();
     db.close();
-    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const err = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     const result = await statusCommand({ db: path, json: false });
     expect(result.exitCode).toBe(3);
     const printed = err.mock.calls.map((c) => String(c[0])).join('');
@@ -168,13 +168,15 @@ describe('status command', () => {
     expect(result.summary).toMatchObject({ db: path, customers: { total: 7 }, points: { done: 1100 } });
   });
 
-  it('with --json prints nothing on stderr, exits 0 when nobody needs attention', async () => {
+  it('with --json prints nothing on stderr and no table on stdout, exits 0 when nobody needs attention', async () => {
     extract(['a'], true);
     send(plan('a', [{ role: 'earned', points: 10 }]));
     db.close();
     const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     const result = await statusCommand({ db: path, json: true });
     expect(err).not.toHaveBeenCalled();
+    expect(out).not.toHaveBeenCalled(); // the boundary (main.ts) prints the one JSON object
     expect(result).toMatchObject({ exitCode: 0, summary: { next: 'all migrated: run `yotpo-to-rivo verify`' } });
   });
 

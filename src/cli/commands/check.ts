@@ -20,7 +20,8 @@ export const run: CommandRun = async (args) => {
       worst = Math.max(worst, code === EXIT.usage ? EXIT.usage : EXIT.failed) as 0 | 1 | 2;
       results[name] = `FAILED: ${err instanceof Error ? err.message : String(err)}`;
     }
-    process.stderr.write(`${name}: ${results[name]}\n`);
+    // The answer is on stdout (warnings stay on stderr); with --json only the JSON object is.
+    if (!args.json) process.stdout.write(`${name}: ${results[name]}\n`);
   };
   const yotpo = YotpoClient.fromConfig(config, secrets, { retry: { maxRetries: 1 } });
   const rivo = rivoClientFromConfig(config, secrets, { maxRetries: 1 });

@@ -1,7 +1,7 @@
 import { loadConfig } from '../../config/load.js';
 import { CUSTOMER_STATES, EVENT_STATUSES } from '../../domain.js';
-import { openDb, type Db } from '../../db/open.js';
-import { DbError, EXIT } from '../../errors.js';
+import { EXIT } from '../../errors.js';
+import { openForReading } from '../read-db.js';
 import { readStatus, type StatusSummary } from '../../status/status.js';
 import { money } from '../../verify/expected.js';
 import type { CommandRun } from '../context.js';
@@ -16,20 +16,11 @@ export const run: CommandRun = async (args) => {
   } finally {
     db.close();
   }
-  if (!args.json) process.stderr.write(formatStatus(summary, config.db));
+  // The answer goes to stdout (`status > status.txt`); with --json the boundary prints the JSON object there instead.
+  if (!args.json) process.stdout.write(formatStatus(summary, config.db));
   const attention = summary.customers.attention + (summary.verify ? summary.verify.outcomes.mismatch + summary.verify.outcomes.missing + summary.verify.duplicates : 0);
   return { exitCode: attention > 0 ? EXIT.attention : EXIT.ok, summary: { db: config.db, ...summary } };
 };
-
-/** Read-only when the schema is current; a DB that needs a schema upgrade is opened normally so it can be read. */
-function openForReading(path: string): Db {
-  try {
-    return openDb(path, { mustExist: true, readonly: true });
-  } catch (err) {
-    if (err instanceof DbError && /schema upgrade/.test(err.message)) return openDb(path, { mustExist: true });
-    throw err;
-  }
-}
 
 const n = (x: number) => x.toLocaleString('en-US');
 const signed = (x: number) => (x > 0 ? `+${n(x)}` : n(x));

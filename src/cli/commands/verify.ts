@@ -12,7 +12,8 @@ import { withSession } from '../session.js';
 export const run: CommandRun = (args) =>
   withSession(args, { command: 'verify', talksTo: ['rivo'], db: 'existing' }, async (s) => {
     const { summary, files, totals } = await verifyStage(s);
-    s.say(formatVerify(summary, files));
+    // The answer goes to stdout (`verify > verify.txt`); progress stayed on stderr. With --json only the JSON object.
+    if (!args.json) process.stdout.write(formatVerify(summary, files));
     return { exitCode: summary.exitCode === 0 ? EXIT.ok : EXIT.attention, summary: { ...summary, files, totals } };
   });
 
