@@ -11,6 +11,8 @@ export interface CommonArgs extends ConfigFlags {
   port?: number;
   faults?: boolean;
   keepSandbox?: boolean;
+  /** `adopt --migration-id`. */
+  migrationId?: string;
 }
 
 /** What a command hands back to the boundary: its exit code and the JSON summary printed with --json. */

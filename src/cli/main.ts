@@ -17,6 +17,7 @@ const LOADERS = {
   check: () => import('./commands/check.js'),
   sandbox: () => import('./commands/sandbox.js'),
   demo: () => import('./commands/demo.js'),
+  adopt: () => import('./commands/adopt.js'),
 } satisfies Record<string, () => Promise<CommandModule>>;
 
 interface CommandSpec {
@@ -51,6 +52,12 @@ const COMMANDS: CommandSpec[] = [
     options: (y) => y.option('yes', { type: 'boolean', default: false, describe: 'Confirm: rollback writes to Rivo' }),
   },
   { name: 'retry', describe: 'Re-attempt customers left unmatched or rejected', module: 'retry' },
+  {
+    name: 'adopt',
+    describe: "Continue an earlier migration of this store whose DB is lost: rebuild this DB's ledger from its events in Rivo (writes nothing to Rivo)",
+    module: 'adopt',
+    options: (y) => y.option('migration-id', { type: 'string', describe: 'The earlier migration to adopt, when Rivo holds more than one' }),
+  },
   { name: 'check', describe: 'Check the configuration and ping both APIs (reads only)', module: 'check' },
   {
     name: 'sandbox',

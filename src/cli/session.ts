@@ -12,6 +12,7 @@ import { rivoClientFromConfig, type RivoClient } from '../rivo/client.js';
 import { YotpoClient } from '../yotpo/client.js';
 import type { CommandResult, CommonArgs } from './context.js';
 import { createProgress, type ProgressOutput, type TextOut } from './progress.js';
+import { checkStore, dbLine, refuseRolledBack } from './store-gate.js';
 
 export interface SessionOptions {
   command: string;
@@ -19,6 +20,11 @@ export interface SessionOptions {
   talksTo: readonly System[];
   /** `create`: a migration may start here; `existing`: the DB must exist already. */
   db: 'create' | 'existing';
+  /**
+   * The command writes the migration to Rivo (`migrate`, `load`, `retry`): a rolled-back DB refuses it, and a DB that
+   * has never written to this Rivo store scans it for an earlier migration first. Both before anything is planned.
+   */
+  writes?: boolean;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   /** Tests stop a run from outside. */
@@ -69,7 +75,10 @@ export async function withSession(args: CommonArgs, options: SessionOptions, bod
     log.warn({ system, status: err.status, error: err.summary(), attempt, delayMs }, 'retrying');
   try {
     release = acquireLock(db, options.command);
+    const runsBefore = db.prepare('SELECT count(*) FROM runs').pluck().get() as number;
+    say(dbLine(db, config.db, runsBefore));
     runId = startRun(db, options.command);
+    if (options.writes) refuseRolledBack(db, config.db, options.command);
     log.info({ config: { ...config, mapping: { ...config.mapping, identityMap: `${Object.keys(config.mapping.identityMap).length} entries` } } }, 'start');
     const session: Session = {
       config,
@@ -83,6 +92,7 @@ export async function withSession(args: CommonArgs, options: SessionOptions, bod
       rivo: () => (rivo ??= rivoClientFromConfig(config, secrets, { onRetry: onRetry('rivo') })),
       say,
     };
+    if (options.writes) await checkStore(session, options.command);
     const result = await body(session);
     const outcome = result.exitCode === EXIT.ok ? 'ok' : result.exitCode === EXIT.attention ? 'attention' : 'failed';
     finishRun(db, runId, outcome, null, requests(yotpo, rivo));

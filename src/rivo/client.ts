@@ -28,6 +28,13 @@ export interface RivoClientOptions {
 }
 
 export const RIVO_LIST_LIMIT = 250;
+
+/** A raw page of the events listing (see `listEventsPage`). */
+export interface EventsPage {
+  events: RivoEvent[];
+  links: Record<string, unknown> | null;
+  meta: Record<string, unknown> | null;
+}
 export const RIVO_BATCH_MAX = 10;
 
 /**
@@ -168,6 +175,21 @@ export class RivoClient implements RivoApi {
       body: { vip_tier_id: numeric ? Number(tierId) : tierId },
       encoding: 'json',
     });
+  }
+
+  /**
+   * One page of `GET /points_events` with the query the caller gives, and the listing's own `links` and `meta` as
+   * received. The store-wide scan (src/rivo/scan.ts) owns the assumptions about filters, order and the page cap.
+   */
+  async listEventsPage(query: Record<string, string | number>): Promise<EventsPage> {
+    const res = await this.http.request({ method: 'GET', path: '/points_events', query });
+    const body = res.data as { links?: unknown; meta?: unknown } | null;
+    const obj = (v: unknown) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null);
+    return {
+      events: listResources(res.data, '/points_events').map((a) => parseEvent(a, '/points_events')),
+      links: obj(body?.links),
+      meta: obj(body?.meta),
+    };
   }
 
   /** Stops the gate this client made (a shared gate is its owner's to stop). */

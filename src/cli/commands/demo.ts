@@ -54,7 +54,7 @@ export async function runDemo(args: CommonArgs, options: { cwd?: string } = {}):
       yotpoRpm: 3000,
       rivoRps: 40,
     };
-    const result = await withSession(demoArgs, { command: 'demo', talksTo: ['yotpo', 'rivo'], db: 'create', env, cwd }, (s) => migrate(s, { dryRun: false }));
+    const result = await withSession(demoArgs, { command: 'demo', talksTo: ['yotpo', 'rivo'], db: 'create', writes: true, env, cwd }, (s) => migrate(s, { dryRun: false }));
     const ledger = sandboxLedger(sandbox);
     say(
       `demo: in the sandbox's own ledger: ${ledger.events} migration events, ${ledger.distinctKeys} distinct keys ` +
