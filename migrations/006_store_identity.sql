@@ -24,3 +24,7 @@ CREATE TABLE customer_aliases (
   reason       TEXT NOT NULL,
   at           TEXT NOT NULL
 ) STRICT;
+
+-- The extraction pass that last read each record (meta `extract_pass`): a record an earlier pass read and the latest
+-- complete pass did not is gone from Yotpo under that key (an edited email), which is how its continuation is known.
+ALTER TABLE customers ADD COLUMN seen_pass TEXT;
