@@ -59,7 +59,9 @@ export function findContinuation(db: Db, row: CustomerRow, identityMap: Readonly
   }
   if (!of) return { kind: 'none' };
   const pass = getMeta(db, EXTRACT_PASS);
-  if (pass === null || getMeta(db, EXTRACT_PASS_DONE) !== pass) return { kind: 'wait', of };
+  // Records stored without pass stamps (no extraction has stamped this DB): presence cannot be told, so the safe side.
+  if (pass === null) return { kind: 'both_present', of };
+  if (getMeta(db, EXTRACT_PASS_DONE) !== pass) return { kind: 'wait', of };
   // A row read by an older version has no pass: treat it as present (the safe side: a conflict, never a credit).
   if (of.seen_pass === null || of.seen_pass === undefined || of.seen_pass === pass) return { kind: 'both_present', of };
   return { kind: 'continues', of, via };
