@@ -67,7 +67,7 @@ export async function checkStore(s: Session, command: string): Promise<StoreChec
   recordStore(s.db, { rivoBaseUrl: rivoUrl, yotpoBaseUrl: s.config.yotpo.baseUrl, how: 'scan', scanRequests: scan.requests, scanEvents: scan.events });
   const undone = earlier.filter((m) => m.creditedCustomers === 0);
   s.say(
-    `Rivo store checked: ${n(scan.events)} manual events in ${n(scan.requests)} requests (${(scan.ms / 1000).toFixed(1)} s), ` +
+    `Rivo store checked: ${n(scan.events)} manual events in ${n(scan.requests)} request${scan.requests === 1 ? "" : "s"} (${(scan.ms / 1000).toFixed(1)} s), ` +
       (undone.length ? `only rolled-back migrations (${undone.map((m) => m.migrationId).join(', ')}): ` : 'no earlier migration: ') +
       'this DB starts the migration of this store.',
   );

@@ -51,7 +51,7 @@ describe('a lost or misplaced DB never credits everyone again', () => {
     const first = await runIn(a, ['migrate'], ['--json']);
     expect(first.code, tail(first)).toBe(exitFor(e0));
     expect(first.stderr).toContain(`DB ${a.db}: new migration`);
-    expect(first.stderr).toMatch(/Rivo store checked: \d+ manual events in 1 requests/);
+    expect(first.stderr).toMatch(/Rivo store checked: \d+ manual events in 1 request /);
     expectExactMigration(sb, e0, 'after the first migration');
     const idA = meta(a.db, 'migration_id')!;
     const keyed = sb.rivo.allEvents().filter((e) => parseKeysFromNote(e.internal_note).length > 0).length;
