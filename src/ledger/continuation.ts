@@ -27,9 +27,16 @@ export type Continuation =
   | { kind: 'both_present'; of: CustomerRow }
   | { kind: 'continues'; of: CustomerRow; via: 'third_party_id' | 'identity_map' };
 
+/** Normalised once per identity map, not once per record (a million records meet the same map). */
+const normalisedMaps = new WeakMap<object, Map<string, string>>();
+
 /** The identityMap target of a record (by Shopify id first, then email, case-insensitively), or null. */
 function explicitTarget(row: Pick<CustomerRow, 'third_party_id' | 'email'>, identityMap: Readonly<Record<string, string>>): string | null {
-  const map = new Map(Object.entries(identityMap).map(([k, v]) => [k.trim().toLowerCase(), v.trim()] as const));
+  let map = normalisedMaps.get(identityMap);
+  if (!map) {
+    map = new Map(Object.entries(identityMap).map(([k, v]) => [k.trim().toLowerCase(), v.trim()] as const));
+    normalisedMaps.set(identityMap, map);
+  }
   for (const k of [row.third_party_id, row.email]) {
     const v = typeof k === 'string' && k.trim() !== '' ? map.get(k.trim().toLowerCase()) : undefined;
     if (v !== undefined) return v.toLowerCase() === 'skip' ? null : v;
