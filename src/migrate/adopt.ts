@@ -38,6 +38,8 @@ export interface AdoptSummary {
   points: number;
   creditsCents: number;
   duplicates: number;
+  /** Customers whose events were found by their Rivo customer, not their record key (an email edited since). */
+  relinked: number;
   revokedSkipped: number;
   unmapped: { customers: number; events: number };
 }
@@ -52,6 +54,7 @@ export async function adopt(s: Session, scan: ScanResult, migrationId: string): 
   const grouped = new Map<string, KeyedEvent[]>();
   for (const k of live) grouped.set(k.parsed.customerHash, [...(grouped.get(k.parsed.customerHash) ?? []), k]);
   const unmapped: { customerHash: string; events: number; rivoIds: string[] }[] = [];
+  let relinked = 0;
   const mapped: { customerKey: string; events: KeyedEvent[] }[] = [];
   for (const [hash, events] of grouped) {
     const customerKey = byHash.get(hash);
@@ -61,7 +64,27 @@ export async function adopt(s: Session, scan: ScanResult, migrationId: string): 
 
   // Rivo's values now, for each adopted customer's "before": one listing (a request per 250 customers), a direct
   // lookup for any the listing missed.
-  if (mapped.length) await listAllRivoCustomers(s.db, s.rivo(), undefined, s.signal);
+  if (mapped.length || unmapped.length) await listAllRivoCustomers(s.db, s.rivo(), undefined, s.signal);
+  // A hash that matches no record key: the record's email changed since (or it left Yotpo). Left alone, the record
+  // that now resolves to that Rivo customer would be credited a second time, so when exactly one extracted record
+  // resolves to it (Shopify id, else email) and was not adopted otherwise, it continues those events.
+  const taken = new Set(mapped.map((m) => m.customerKey));
+  for (const u of [...unmapped]) {
+    const rivoId = u.rivoIds.length === 1 ? u.rivoIds[0]! : null;
+    const rivoNow = rivoId ? rivoById(s.db, rivoId) : undefined;
+    if (!rivoId || !rivoNow) continue;
+    const candidates = (
+      s.db
+        .prepare("SELECT key FROM customers WHERE state <> 'invalid' AND (third_party_id = ? OR (third_party_id IS NULL AND email_norm = ?))")
+        .pluck()
+        .all(rivoId, rivoNow.email?.trim().toLowerCase() ?? null) as string[]
+    ).filter((k) => !taken.has(k));
+    if (candidates.length !== 1) continue;
+    taken.add(candidates[0]!);
+    mapped.push({ customerKey: candidates[0]!, events: grouped.get(u.customerHash)! });
+    unmapped.splice(unmapped.indexOf(u), 1);
+    relinked++;
+  }
   const customers: AdoptedCustomer[] = [];
   for (const m of mapped) {
     const rivoId = m.events[0]!.event.customerIdentifier ?? '';
@@ -104,6 +127,7 @@ export async function adopt(s: Session, scan: ScanResult, migrationId: string): 
     points: mapped.flatMap((m) => m.events).reduce((a, k) => a + k.event.pointsDiff, 0),
     creditsCents: mapped.flatMap((m) => m.events).reduce((a, k) => a + k.event.creditsDiffCents, 0),
     duplicates: result.duplicates,
+    relinked,
     revokedSkipped: mine.length - live.length,
     unmapped: { customers: unmapped.length, events: unmapped.reduce((a, u) => a + u.events, 0) },
   };

@@ -70,15 +70,24 @@ describe('a lost or misplaced DB never credits everyone again', () => {
     expect(load.code, tail(load)).toBe(2);
     expect(sb.stats().rivo.writes).toBe(writes);
 
+    // Meanwhile a migrated customer's email was edited in Yotpo (same Shopify id): its events in Rivo carry the hash
+    // of the old email, so adopt finds them by the Rivo customer instead, and that customer is not credited again.
+    const renamed = sb.yotpo
+      .customers()
+      .find((r) => !sb.shop.cases[r.email] && e0.records.get(r.email.trim())?.kind === 'matched' && typeof r.third_party_id === 'string' && r.third_party_id !== '')!;
+    sb.yotpo.update(renamed.email, { email: `edited.${renamed.email.trim()}` });
+    const eRenamed = expectedFor(sb);
+    expect([...eRenamed.rivo]).toEqual([...e0.rivo]);
+
     // adopt reads Yotpo itself, then rebuilds the ledger from Rivo's events.
     const adopted = await runIn(b, ['adopt'], ['--json']);
     expect(adopted.code, tail(adopted)).toBe(0);
-    expect(adopted.json).toMatchObject({ adopted: true, migrationId: idA, events: keyed, unmapped: { events: 0 } });
+    expect(adopted.json).toMatchObject({ adopted: true, migrationId: idA, events: keyed, relinked: 1, unmapped: { events: 0 } });
     expect(meta(b.db, 'migration_id')).toBe(idA);
     expect(sb.stats().rivo.writes, 'adopt writes nothing').toBe(writes);
 
     const cont = await runIn(b, ['migrate'], ['--json']);
-    expect(cont.code, tail(cont)).toBe(exitFor(e0));
+    expect(cont.code, tail(cont)).toBe(exitFor(eRenamed));
     expect(cont.stderr).toContain(`DB ${b.db}: continuing migration ${idA}`);
     expect(sb.stats().rivo.eventsCreated, 'nothing more owed: no event sent').toBe(keyed);
     expectExactMigration(sb, e0, 'after migrate on the adopted DB');
@@ -88,7 +97,7 @@ describe('a lost or misplaced DB never credits everyone again', () => {
       .customers()
       .filter((r) => !sb.shop.cases[r.email] && e0.records.get(r.email.trim())?.kind === 'matched')
       .filter((r) => wholePoints(r.points_earned)! >= wholePoints(r.points_balance)! && wholePoints(r.points_balance)! >= 10);
-    const [up, down] = matched as [YotpoRecord, YotpoRecord];
+    const [up, down] = matched.filter((r) => r.third_party_id !== renamed.third_party_id) as [YotpoRecord, YotpoRecord];
     sb.yotpo.update(up.email, { points_balance: wholePoints(up.points_balance)! + 120, points_earned: wholePoints(up.points_earned)! + 120 });
     sb.yotpo.update(down.email, { points_balance: wholePoints(down.points_balance)! - 9 });
     const e1 = expectedFor(sb);

@@ -59,6 +59,8 @@ export const run: CommandRun = (args) =>
       `Adopted migration ${summary.migrationId}: ${n(summary.events)} events of ${n(summary.customers)} customers recorded as done ` +
         `(points ${n(summary.points)}, store credit ${(summary.creditsCents / 100).toFixed(2)}); this DB's own id ${summary.replaced} is retired.`,
     );
+    if (summary.relinked)
+      s.say(`${n(summary.relinked)} customers were found by their Rivo customer rather than their email (edited in Yotpo since): they continue those events.`);
     if (summary.unmapped.events)
       s.say(
         `warning: ${n(summary.unmapped.events)} events of ${n(summary.unmapped.customers)} customers match no Yotpo record read (listed in \`status\` as problems): ` +
