@@ -28,3 +28,7 @@ CREATE TABLE customer_aliases (
 -- The extraction pass that last read each record (meta `extract_pass`): a record an earlier pass read and the latest
 -- complete pass did not is gone from Yotpo under that key (an edited email), which is how its continuation is known.
 ALTER TABLE customers ADD COLUMN seen_pass TEXT;
+
+-- Which records sent events to a Rivo customer: a record about to credit a Rivo customer that already received this
+-- migration's events under another record is held (planner), whatever became of that other record.
+CREATE INDEX events_rivo ON events(rivo_id) WHERE status IN ('in_flight','uncertain','done');

@@ -101,3 +101,16 @@ export function mergeContinuation(db: Db, newKey: string, intoKey: string, reaso
     setCustomerState(db, intoKey, 'pending', reason);
   })();
 }
+
+/**
+ * Another record whose events are (or may be) in Rivo on this Rivo customer, whatever its state today (invalid,
+ * held, gone from Yotpo): crediting `key` there would credit one Rivo customer twice.
+ */
+export function postedByAnotherRecord(db: Db, rivoId: string, key: string): string | null {
+  return (
+    (pluckStatement(db, "SELECT customer_key FROM events WHERE rivo_id = ? AND customer_key <> ? AND status IN ('in_flight','uncertain','done') LIMIT 1").get(
+      rivoId,
+      key,
+    ) as string | undefined) ?? null
+  );
+}

@@ -4,7 +4,7 @@ import { getMeta } from '../db/open.js';
 import { ConfigError } from '../errors.js';
 import { getCustomer, hasPostedEvents, iterateCustomers, recordPlanTargets, recordProblem, recordRivoMatch, setCustomerState } from '../ledger/customers.js';
 import { postedEvents, replacePlan } from '../ledger/events.js';
-import { findContinuation, mergeContinuation, type Continuation } from '../ledger/continuation.js';
+import { findContinuation, mergeContinuation, postedByAnotherRecord, type Continuation } from '../ledger/continuation.js';
 import { hasUnsettledEvents, holdCustomer } from '../ledger/plan.js';
 import type { CustomerRow } from '../ledger/types.js';
 import { foldEvents, planCustomer, resolveIdentities, type Resolution, type RivoLookup } from '../mapper/index.js';
@@ -177,6 +177,17 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
           holdCustomer(db, row.key, 'nothing_to_migrate', resolution.reason);
           summary.nothingToMigrate++;
           return;
+      }
+      const earlier = hasPostedEvents(db, row.key) ? null : postedByAnotherRecord(db, resolution.rivoId, row.key);
+      if (earlier !== null) {
+        const reason =
+          `Rivo customer ${resolution.rivoId} already received this migration's points under Yotpo record ${earlier}, ` +
+          'and this record resolves to the same customer: held, never credited; map it in mapping.identityMap (to another Rivo id or "skip")';
+        holdCustomer(db, row.key, 'conflict', reason);
+        if (!db.prepare("SELECT 1 FROM problems WHERE customer_key = ? AND kind = 'late_conflict' AND detail = ?").get(row.key, reason))
+          recordProblem(db, { customerKey: row.key, kind: 'late_conflict', detail: reason });
+        summary.conflicts++;
+        return;
       }
       if (hasUnsettledEvents(db, row.key)) {
         summary.awaitingSettlement++; // the loader settles them first; the next plan sees their outcome

@@ -111,4 +111,23 @@ describe('a new email continues a migrated customer', () => {
     expect(getCustomer(db, twin.email)!.state).toBe('conflict');
     expect(eventsOf(db, twin.email).filter((e) => e.status === 'planned')).toEqual([]);
   });
+
+  it('a record landing on a Rivo customer that received this migration under a record now invalid is held, never credited', async () => {
+    await setUp();
+    const a = { ...sb.shop.yotpoCustomers[0]!, third_party_id: undefined, thirty_party_id: undefined };
+    const oldKey = String(a.email).trim();
+    pass('p1', [a], true);
+    await planPass();
+    sendAll(oldKey);
+    const rivoEmail = getCustomer(db, oldKey)!.rivo_email!;
+    // The migrated record turns invalid in Yotpo, and another record (no Shopify id) carries the Rivo customer's email.
+    const other = { ...sb.shop.yotpoCustomers[1]!, third_party_id: undefined, thirty_party_id: undefined, email: rivoEmail.toUpperCase() };
+    pass('p2', [{ ...a, points_balance: 'abc' }, other], true);
+    const summary = await planPass();
+    expect(getCustomer(db, oldKey)!.state).toBe('invalid');
+    expect(getCustomer(db, other.email)!.state).toBe('conflict');
+    expect(getCustomer(db, other.email)!.state_reason).toMatch(/already received this migration's points under Yotpo record/);
+    expect(eventsOf(db, other.email).filter((e) => e.status === 'planned')).toEqual([]);
+    expect(summary.conflicts).toBe(1);
+  });
 });
