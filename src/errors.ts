@@ -39,3 +39,11 @@ export class DbError extends AppError {
 
 /** Another process holds the DB. */
 export class LockedError extends DbError {}
+
+/**
+ * The Rivo store or the DB's history forbids the write this command would make (an earlier migration found in Rivo,
+ * a rolled-back migration): refused before anything is planned or sent.
+ */
+export class RefusedWriteError extends AppError {
+  override readonly exitCode = EXIT.usage;
+}

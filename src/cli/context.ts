@@ -15,6 +15,8 @@ export interface CommonArgs extends ConfigFlags {
   customer?: string;
   /** `export --ledger FILE`. */
   ledger?: string;
+  /** `adopt --migration-id`. */
+  migrationId?: string;
 }
 
 /** What a command hands back to the boundary: its exit code and the JSON summary printed with --json. */

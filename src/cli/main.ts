@@ -25,6 +25,7 @@ const LOADERS = {
   show: () => import('./commands/show.js'),
   export: () => import('./commands/export.js'),
   report: () => import('./commands/report.js'),
+  adopt: () => import('./commands/adopt.js'),
 } satisfies Record<string, () => Promise<CommandModule>>;
 
 interface CommandSpec {
@@ -70,6 +71,12 @@ const COMMANDS: CommandSpec[] = [
     describe: 'Re-attempt customers left unmatched or rejected',
     module: 'retry',
     options: (y) => y.option('yes', { type: 'boolean', default: false, describe: YES }),
+  },
+  {
+    name: 'adopt',
+    describe: "Continue an earlier migration of this store whose DB is lost: rebuild this DB's ledger from its events in Rivo (writes nothing to Rivo)",
+    module: 'adopt',
+    options: (y) => y.option('migration-id', { type: 'string', describe: 'The earlier migration to adopt, when Rivo holds more than one' }),
   },
   { name: 'check', describe: 'Check the configuration and ping both APIs (reads only)', module: 'check' },
   {

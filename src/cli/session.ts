@@ -16,6 +16,7 @@ import { rivoClientFromConfig, type RivoClient } from '../rivo/client.js';
 import { YotpoClient } from '../yotpo/client.js';
 import type { CommandResult, CommonArgs } from './context.js';
 import { createProgress, type ProgressOutput, type TextOut } from './progress.js';
+import { checkStore, dbLine, refuseRolledBack } from './store-gate.js';
 
 export interface SessionOptions {
   command: string;
@@ -23,14 +24,18 @@ export interface SessionOptions {
   talksTo: readonly System[];
   /** `create`: a migration may start here; `existing`: the DB must exist already. */
   db: 'create' | 'existing';
+  /**
+   * The command writes the migration to Rivo (`migrate`, `load`, `retry`): a rolled-back DB refuses it, and a DB that
+   * has never written to this Rivo store scans it for an earlier migration first, both before anything is planned;
+   * a person at a terminal is asked before the first write (unless --yes).
+   */
+  writes?: boolean;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   /** Tests stop a run from outside. */
   signal?: AbortSignal;
   /** Where human output goes (default: process.stderr). */
   stderr?: TextOut;
-  /** A real run that writes to Rivo: asks before its first write when stdin is a terminal (unless --yes). */
-  confirmWrites?: boolean;
 }
 
 /** Everything a writing command needs, opened once, closed once, in one place. */
@@ -51,9 +56,9 @@ export interface Session {
   reportRun: ReportRun;
   /**
    * Called before anything is sent to Rivo: on a terminal (and without --yes) shows what is about to be sent and
-   * the pre-flight checklist and asks once; throws ConfigError (exit 2, nothing sent) when declined.
+   * the pre-flight checklist and asks once; throws ConfigError (exit 2, nothing sent) when declined. True when the
+   * person saw the question (checklist included), now or earlier in this run.
    */
-  /** Asks a terminal user before the first write (once); true when the person saw the question, checklist included. */
   confirmWrites(): Promise<boolean>;
 }
 
@@ -87,11 +92,14 @@ export async function withSession(args: CommonArgs, options: SessionOptions, bod
     log.warn({ system, status: err.status, error: err.summary(), attempt, delayMs }, 'retrying');
     progress.count(retryKind(err.status));
   };
-  let confirmed = !options.confirmWrites || args.yes === true || !process.stdin.isTTY;
+  let confirmed = !options.writes || args.yes === true || !process.stdin.isTTY;
   let asked = false;
   try {
     release = acquireLock(db, options.command);
+    const runsBefore = db.prepare('SELECT count(*) FROM runs').pluck().get() as number;
+    say(dbLine(db, config.db, runsBefore));
     runId = startRun(db, options.command);
+    if (options.writes) refuseRolledBack(db, config.db, options.command);
     log.info({ config: { ...config, mapping: { ...config.mapping, identityMap: `${Object.keys(config.mapping.identityMap).length} entries` } } }, 'start');
     const session: Session = {
       config,
@@ -122,6 +130,7 @@ export async function withSession(args: CommonArgs, options: SessionOptions, bod
         return true;
       },
     };
+    if (options.writes) await checkStore(session, options.command);
     const result = await body(session);
     const outcome = result.exitCode === EXIT.ok ? 'ok' : result.exitCode === EXIT.attention ? 'attention' : 'failed';
     finishRun(db, runId, outcome, null, requests(yotpo, rivo));

@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
-import type { Db } from '../db/open.js';
+import { getMeta, setMeta, type Db } from '../db/open.js';
+import { EXTRACT_PASS } from '../ledger/continuation.js';
 import { AppError, ConfigError } from '../errors.js';
 import { AuthenticationError, HttpError, InvalidRequestError, NotFoundError } from '../http/errors.js';
 import { readCursor, recordExtractedPage, restartCursor } from '../ledger/customers.js';
@@ -125,6 +126,12 @@ export async function extract(options: ExtractOptions): Promise<ExtractSummary> 
       restartCursor(db, source.source);
       state = null;
     }
+    // Every record read is stamped with its pass, so a record the latest complete pass did not read is known gone.
+    let pass = getMeta(db, EXTRACT_PASS);
+    if (newPass || pass === null) {
+      pass = new Date().toISOString();
+      setMeta(db, EXTRACT_PASS, pass);
+    }
     const resumedFrom = state?.cursor ?? null;
     const s: ExtractSummary = {
       source: source.source,
@@ -211,6 +218,7 @@ export async function extract(options: ExtractOptions): Promise<ExtractSummary> 
         next: page.next,
         totalPages: page.totalPages ?? null,
         done: page.next === null,
+        pass,
       });
       s.pages++;
       s.records += records.length;

@@ -51,11 +51,18 @@ export function recordExtractedPage(db: Db, records: ExtractedRecord[], cursor: 
      ON CONFLICT(source) DO UPDATE SET cursor = @next, pages_read = pages_read + 1, records_read = records_read + @n,
        total_pages = coalesce(@totalPages, total_pages), done = @done, updated_at = @at`,
   );
+  const aliasOf = pluckStatement(db, 'SELECT customer_key FROM customer_aliases WHERE record_key = ?');
+  const markSeen = statement(db, 'UPDATE customers SET seen_pass = ? WHERE key = ?');
   return db.transaction(() => {
     const at = now();
     let added = 0;
     let changed = 0;
-    for (const r of records) {
+    const keys: string[] = [];
+    for (const read of records) {
+      // A record whose email was edited in Yotpo continues the customer it was merged into (ledger/continuation.ts).
+      const alias = aliasOf.get(read.key) as string | undefined;
+      const r = alias ? { ...read, key: alias } : read;
+      keys.push(r.key);
       const params = { ...r, optedIn: r.optedIn === null ? null : r.optedIn ? 1 : 0, at };
       const existing = find.get(r.key) as { values_hash: string; state: CustomerState } | undefined;
       if (!existing) {
@@ -69,7 +76,10 @@ export function recordExtractedPage(db: Db, records: ExtractedRecord[], cursor: 
       if (r.invalidReason) setCustomerState(db, r.key, 'invalid', r.invalidReason);
       else setCustomerState(db, r.key, 'pending', 'Yotpo values changed since the last extraction');
     }
+    if (cursor.pass) for (const k of keys) markSeen.run(cursor.pass, k);
     saveCursor.run({ source: cursor.source, next: cursor.next, n: records.length, totalPages: cursor.totalPages ?? null, done: cursor.done ? 1 : 0, at });
+    if (cursor.pass && cursor.done)
+      statement(db, "INSERT INTO meta (key, value) VALUES ('extract_pass_done', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(cursor.pass);
     return { added, changed };
   })();
 }

@@ -31,6 +31,8 @@ export interface CursorUpdate {
   next: string | null;
   totalPages?: number | null;
   done: boolean;
+  /** The extraction pass these records belong to (meta `extract_pass`); recorded on every record read. */
+  pass?: string;
 }
 
 export interface CustomerRow {
@@ -69,6 +71,8 @@ export interface CustomerRow {
   rivo_dob_before: string | null;
   rivo_seen_at: string | null;
   plan_notes: string | null;
+  /** The extraction pass that last read the record (schema 006); absent in rows built by hand. */
+  seen_pass?: string | null;
   target_points: number | null;
   target_lifetime: number | null;
   target_credits: number | null;

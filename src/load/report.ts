@@ -72,7 +72,7 @@ export function formatRollbackPreview(p: RollbackPreview): string[] {
   if (p.unsettledCustomers)
     lines.push(`  ${p.unsettledCustomers} customer(s) have writes of unknown outcome: they are read back first (counted here as landed)`);
   if (p.neverSentCustomers)
-    lines.push(`  ${p.neverSentCustomers} customer(s) have migration writes planned but never sent: rollback leaves them; a later \`load\` would send them`);
+    lines.push(`  ${p.neverSentCustomers} customer(s) have migration writes planned but never sent: rollback cancels them (nothing is sent for them)`);
   if (p.notRestoredCount) {
     lines.push(`  cannot be restored (${p.notRestoredCount}):`);
     for (const n of p.notRestored.slice(0, 10)) lines.push(`    ${n.customerKey}: ${n.what}`);
@@ -91,8 +91,7 @@ export function formatRollbackSummary(s: RollbackSummary): string[] {
     `  rolled back so far: points ${s.rolledBack.points}, store credit ${formatCredits(s.rolledBack.creditsCents)}`,
   ];
   if (s.cancelledMigrationEvents) lines.push(`  ${s.cancelledMigrationEvents} migration write(s) never sent were cancelled`);
-  if (s.neverSentCustomers)
-    lines.push(`  ${s.neverSentCustomers} customer(s) have migration writes planned but never sent: left as they are; a later \`load\` would send them`);
+  if (s.neverSentCustomers) lines.push(`  ${s.neverSentCustomers} customer(s) had migration writes planned but never sent: cancelled, nothing was sent for them`);
   if (s.unsettled.length) lines.push(`  ${s.unsettled.length} customer(s) could not be settled by read-back and were not rolled back; run again`);
   if (s.notRestoredCount) {
     lines.push(`  not restored (${s.notRestoredCount}, listed in status as problems):`);

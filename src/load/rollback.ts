@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.js';
 import { getMeta, setMeta, type Db } from '../db/open.js';
 import type { PlannedEvent } from '../domain.js';
+import { cancelUnsentMigrationEvents } from '../ledger/cancel.js';
 import { recordProblem } from '../ledger/customers.js';
 import { POSTED_OR_MAYBE, duplicateEvents, eventsOf, inFlightToUncertain, nextRollbackGeneration, planRollbackEvents, toLedgerEvent } from '../ledger/events.js';
 import type { EventRow } from '../ledger/types.js';
@@ -68,7 +69,7 @@ export interface RollbackSummary {
   unsettled: string[];
   /** Planned-but-never-sent migration events of these customers were cancelled. */
   cancelledMigrationEvents: number;
-  /** Customers the migration never wrote to but whose writes are still planned: untouched by rollback, sent by a later load. */
+  /** Customers the migration never wrote to but whose writes were planned: rollback cancels those writes (preview: would cancel). */
   neverSentCustomers: number;
   rolledBack: { points: number; creditsCents: number };
   events: { total: number; done: number; planned: number; uncertain: number; rejected: number };
@@ -117,7 +118,7 @@ function* postedCustomers(db: Db, maxSeq: number, chunk = 500): Generator<Candid
   }
 }
 
-/** Customers with migration writes planned but nothing posted: rollback leaves them alone (a later load sends them). */
+/** Customers with migration writes planned but nothing posted: rollback cancels those writes without sending anything. */
 function neverSentCustomers(db: Db, maxSeq: number): number {
   return db
     .prepare(
@@ -272,6 +273,10 @@ export async function rollback(options: RollbackOptions): Promise<RollbackSummar
     })();
   }
   if (unsettled.length) options.log?.(`${unsettled.length} customer(s) still have writes of unknown outcome: not rolled back in this run`);
+  // Writes planned but never sent (customers the migration had not reached, or their remaining events) are cancelled
+  // too: a rolled-back migration must never send anything more of its own.
+  const neverSent = neverSentCustomers(db, maxSeq);
+  if (!options.signal?.aborted) cancelled += cancelUnsentMigrationEvents(db, maxSeq).events;
 
   // 3. Send with the loader's machinery: rollback events only.
   const stats = await engine.run();
@@ -280,6 +285,7 @@ export async function rollback(options: RollbackOptions): Promise<RollbackSummar
     considered,
     unsettled,
     cancelled,
+    neverSent,
     notRestored,
     notRestoredCount,
     lifetime: { customers: lifetimeCustomers, points: lifetimePoints },
@@ -358,6 +364,7 @@ function summarize(
     considered: number;
     unsettled: string[];
     cancelled: number;
+    neverSent: number;
     notRestored: { customerKey: string; what: string }[];
     notRestoredCount: number;
     lifetime: { customers: number; points: number };
@@ -379,7 +386,7 @@ function summarize(
     considered: r.considered,
     unsettled: r.unsettled.slice(0, SUMMARY_LIST_MAX),
     cancelledMigrationEvents: r.cancelled,
-    neverSentCustomers: neverSentCustomers(db, scope.maxSeq),
+    neverSentCustomers: r.neverSent,
     rolledBack: { points: amounts.donePoints, creditsCents: amounts.doneCreditsCents },
     events: { total: counts.eventsTotal, done: counts.eventsDone, planned: counts.eventsPlanned, uncertain: counts.eventsUncertain, rejected: counts.eventsRejected },
     notRestored: r.notRestored,

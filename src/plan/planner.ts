@@ -4,6 +4,7 @@ import { getMeta } from '../db/open.js';
 import { ConfigError } from '../errors.js';
 import { getCustomer, hasPostedEvents, iterateCustomers, recordPlanTargets, recordProblem, recordRivoMatch, setCustomerState } from '../ledger/customers.js';
 import { postedEvents, replacePlan } from '../ledger/events.js';
+import { findContinuation, mergeContinuation, postedByAnotherRecord, type Continuation } from '../ledger/continuation.js';
 import { hasUnsettledEvents, holdCustomer } from '../ledger/plan.js';
 import type { CustomerRow } from '../ledger/types.js';
 import { foldEvents, planCustomer, resolveIdentities, type Resolution, type RivoLookup } from '../mapper/index.js';
@@ -45,6 +46,10 @@ export interface PlanSummary {
   conflicts: number;
   nothingToMigrate: number;
   awaitingSettlement: number;
+  /** Records that may continue an earlier customer (an edited email): planned once Yotpo's read has ended. */
+  awaitingContinuation: number;
+  /** Records read into the customer they continue (see ledger/continuation.ts). */
+  continued: number;
   errors: number;
   rivoLookup: 'list' | 'get' | 'none';
 }
@@ -83,7 +88,7 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
   const inScope = `${ACTIVE} AND (${SCOPES[options.scope ?? 'all']})`;
   const now = options.now ?? (() => new Date().toISOString());
   const total = pluckStatement(db, `SELECT count(*) FROM customers WHERE ${inScope}`).get(limitSeq) as number;
-  const summary: PlanSummary = { considered: total, planned: 0, events: 0, unmatched: 0, conflicts: 0, nothingToMigrate: 0, awaitingSettlement: 0, errors: 0, rivoLookup: 'none' };
+  const summary: PlanSummary = { considered: total, planned: 0, events: 0, unmatched: 0, conflicts: 0, nothingToMigrate: 0, awaitingSettlement: 0, awaitingContinuation: 0, continued: 0, errors: 0, rivoLookup: 'none' };
   if (total === 0) return summary;
 
   const tiers = await refreshTiers(db, rivo);
@@ -91,6 +96,10 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
 
   const lookup: RivoLookup = { byId: (id) => rivoById(db, id), byEmail: (e) => rivoByEmail(db, e) };
   const identityMap = config.mapping.identityMap;
+  const linkable = Object.keys(identityMap).length > 0;
+  // Only a record with nothing in Rivo yet can continue another one; a Shopify id or an identityMap entry links them.
+  const continuationOf = (row: CustomerRow): Continuation =>
+    (row.third_party_id || linkable) && !hasPostedEvents(db, row.key) ? findContinuation(db, row, identityMap) : { kind: 'none' };
   const single = (row: CustomerRow): Resolution => {
     // A customer who already has events in Rivo stays with that Rivo customer, whatever Rivo's emails say today.
     if (row.rivo_id && hasPostedEvents(db, row.key)) return { kind: 'matched', rivoId: row.rivo_id, via: 'ledger' };
@@ -111,6 +120,12 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
       const next = matchRows.next();
       if (next.done) return false;
       const row = next.value;
+      // A record that continues (or may continue) an earlier customer's migration claims no Rivo customer of its own.
+      const linked = continuationOf(row).kind;
+      if (linked === 'wait' || linked === 'continues') {
+        dropCandidate.run(row.key);
+        continue;
+      }
       const r = single(row);
       if (r.kind === 'matched') addCandidate.run(row.key, r.rivoId, r.via === 'identity_map' ? 1 : 0);
       else dropCandidate.run(row.key);
@@ -131,7 +146,22 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
     })();
     chunk = [];
   };
-  const planOne = (row: CustomerRow) => {
+  const planOne = (row: CustomerRow): void => {
+    const continuation = continuationOf(row);
+    if (continuation.kind === 'wait') {
+      // Left unplanned: the pass after Yotpo's read ends decides (an edited email, or two records for one person).
+      summary.awaitingContinuation++;
+      return;
+    }
+    if (continuation.kind === 'continues') {
+      const reason =
+        `Yotpo record ${row.key} continues customer ${continuation.of.key} (same ${continuation.via === 'third_party_id' ? 'Shopify id' : 'identityMap target'}; ` +
+        'the earlier email is no longer in Yotpo): its values arrive as a delta of that migration';
+      mergeContinuation(db, row.key, continuation.of.key, reason);
+      summary.continued++;
+      planOne(getCustomer(db, continuation.of.key)!);
+      return;
+    }
     const resolution = overrides.get(row.key) ?? single(row);
     try {
       switch (resolution.kind) {
@@ -147,6 +177,17 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
           holdCustomer(db, row.key, 'nothing_to_migrate', resolution.reason);
           summary.nothingToMigrate++;
           return;
+      }
+      const earlier = hasPostedEvents(db, row.key) ? null : postedByAnotherRecord(db, resolution.rivoId, row.key);
+      if (earlier !== null) {
+        const reason =
+          `Rivo customer ${resolution.rivoId} already received this migration's points under Yotpo record ${earlier}, ` +
+          'and this record resolves to the same customer: held, never credited; map it in mapping.identityMap (to another Rivo id or "skip")';
+        holdCustomer(db, row.key, 'conflict', reason);
+        if (!db.prepare("SELECT 1 FROM problems WHERE customer_key = ? AND kind = 'late_conflict' AND detail = ?").get(row.key, reason))
+          recordProblem(db, { customerKey: row.key, kind: 'late_conflict', detail: reason });
+        summary.conflicts++;
+        return;
       }
       if (hasUnsettledEvents(db, row.key)) {
         summary.awaitingSettlement++; // the loader settles them first; the next plan sees their outcome

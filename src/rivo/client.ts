@@ -112,15 +112,20 @@ export class RivoClient implements RivoApi {
   }
 
   async listEventsPage(identifier: string, page: number, perPage: number): Promise<RivoEventsPage> {
-    const res = await this.http.request({
-      method: 'GET',
-      path: '/points_events',
-      query: { [EVENTS_CUSTOMER_FILTER]: identifier, 'pagination[page]': page, 'pagination[per_page]': perPage },
-    });
+    return this.queryEventsPage({ [EVENTS_CUSTOMER_FILTER]: identifier, 'pagination[page]': page, 'pagination[per_page]': perPage });
+  }
+
+  /**
+   * One page of `GET /points_events` with whatever query the caller gives, and the listing's own `links` and `meta`
+   * as received. What the query means (filter names, order, page cap) is the callers' to assume: one customer's
+   * listing in `listing.ts`, the store-wide scan in `scan.ts`.
+   */
+  async queryEventsPage(query: Record<string, string | number>): Promise<RivoEventsPage> {
+    const res = await this.http.request({ method: 'GET', path: '/points_events', query });
     const events = listResources(res.data, '/points_events').map((a) => parseEvent(a, '/points_events'));
-    const body = res.data as { links?: unknown; meta?: unknown };
+    const body = res.data as { links?: unknown; meta?: unknown } | null;
     const obj = (v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null);
-    return { events, links: obj(body.links), meta: obj(body.meta) };
+    return { events, links: obj(body?.links), meta: obj(body?.meta) };
   }
 
   async createEvent(event: OutgoingEvent): Promise<RivoEvent | null> {

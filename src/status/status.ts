@@ -1,3 +1,5 @@
+import { hostname } from 'node:os';
+import { holderAlive } from '../db/lock.js';
 import { ATTENTION_STATES, CUSTOMER_STATES, EVENT_STATUSES, type CustomerState, type EventStatus } from '../domain.js';
 import { getMeta, type Db } from '../db/open.js';
 import { countByState } from '../ledger/customers.js';
@@ -122,8 +124,12 @@ export function readStatus(db: Db): StatusSummary {
   const runCols = 'id, command, started_at AS startedAt, ended_at AS endedAt, outcome, error';
   const lastRun = (db.prepare(`SELECT ${runCols} FROM runs ORDER BY id DESC LIMIT 1`).get() as RunInfo | undefined) ?? null;
   const lastError = (db.prepare(`SELECT ${runCols} FROM runs WHERE error IS NOT NULL ORDER BY id DESC LIMIT 1`).get() as RunInfo | undefined) ?? null;
-  const lock =
-    (db.prepare('SELECT pid, hostname, command, acquired_at AS acquiredAt FROM lock WHERE id = 1').get() as StatusSummary['lock'] | undefined) ?? null;
+  const row = db.prepare('SELECT pid, hostname, command, acquired_at AS acquiredAt, pid_start FROM lock WHERE id = 1').get() as
+    | (NonNullable<StatusSummary['lock']> & { pid_start: string | null })
+    | undefined;
+  // A row left by a process that died (or whose pid now belongs to another process) holds nothing: the next command
+  // takes it over, so it is not reported as a run in progress.
+  const lock = row && !(row.hostname === hostname() && !holderAlive(row)) ? { pid: row.pid, hostname: row.hostname, command: row.command, acquiredAt: row.acquiredAt } : null;
 
   const summary: StatusSummary = {
     migrationId: getMeta(db, 'migration_id'),

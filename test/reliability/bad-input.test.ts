@@ -253,19 +253,22 @@ describe('bad Yotpo pages (a scripted server)', () => {
       if (path === '/customers/all') return { status: 200, body: JSON.stringify({ customers: people.slice(0, 3), links: {} }) };
       return { status: 404, body: '{}' };
     });
+    // A store of its own: the file's shared sandbox was migrated by earlier tests, and a new DB refuses a migrated store.
+    const store = await startSandbox({ customers: 0, seed: 8 });
     try {
-      const loop = track(workspace(sb, { name: 'cursor-loop', config: fewRetries }));
+      const loop = track(workspace(store, { name: 'cursor-loop', config: fewRetries }));
       const a = await runIn(loop, ['migrate'], ['--json', '--yotpo-base-url', y.url]);
       expect(a.code, tail(a)).toBe(1);
       expect(a.stderr).toMatch(/repeats an earlier cursor/);
       expect(y.requests.length).toBeLessThan(20);
 
-      const all = track(workspace(sb, { name: 'all-repeat', config: { ...fewRetries, yotpo: { ...fewRetries.yotpo, listEndpoint: 'all' } } }));
+      const all = track(workspace(store, { name: 'all-repeat', config: { ...fewRetries, yotpo: { ...fewRetries.yotpo, listEndpoint: 'all' } } }));
       const b = await runIn(all, ['migrate'], ['--json', '--yotpo-base-url', y.url]);
       expect(b.code, tail(b)).toBe(1);
       expect(b.stderr).toMatch(/repeats the previous one/);
-      expect(duplicateKeys(sb.rivo.allEvents())).toEqual([]);
+      expect(duplicateKeys(store.rivo.allEvents())).toEqual([]);
     } finally {
+      await store.close();
       await y.close();
     }
   }, 60_000);

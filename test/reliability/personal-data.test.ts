@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { ensureBuilt, removeWorkspace, runCli, runIn, startCli, tail, withFlags, workspace, type Workspace } from '../e2e/cli.js';
 
@@ -13,14 +13,18 @@ import { ensureBuilt, removeWorkspace, runCli, runIn, startCli, tail, withFlags,
 
 let sb: Sandbox;
 const workspaces: Workspace[] = [];
+const sandboxes: Sandbox[] = [];
 
-beforeAll(async () => {
-  ensureBuilt();
+beforeAll(() => ensureBuilt(), 180_000);
+
+// Each test migrates its own store (the same seeded shop): a second DB against a migrated store is refused (issue 11).
+beforeEach(async () => {
   sb = await startSandbox({ customers: 50, seed: 17 });
-}, 180_000);
+  sandboxes.push(sb);
+}, 60_000);
 
 afterAll(async () => {
-  await sb?.close();
+  for (const s of sandboxes) await s.close();
   for (const ws of workspaces) removeWorkspace(ws);
 });
 

@@ -74,7 +74,7 @@ describe('acquireLock', () => {
     const db = openDb(path);
     // A live foreign process holds the lock.
     const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
-    db.prepare("INSERT INTO lock VALUES (1, ?, ?, 'migrate', '2026-01-01T00:00:00Z')").run(sleeper.pid, (await import('node:os')).hostname());
+    db.prepare("INSERT INTO lock (id, pid, hostname, command, acquired_at) VALUES (1, ?, ?, 'migrate', '2026-01-01T00:00:00Z')").run(sleeper.pid, (await import('node:os')).hostname());
     try {
       expect(() => acquireLock(db, 'load')).toThrow(LockedError);
       expect(() => acquireLock(db, 'load')).toThrow(new RegExp(`process ${sleeper.pid}`));

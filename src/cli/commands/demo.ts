@@ -53,8 +53,10 @@ export async function runDemo(args: CommonArgs, options: { cwd?: string } = {}):
       rivoBaseUrl: sandbox.rivoUrl,
       yotpoRpm: 3000,
       rivoRps: 40,
+      // The demo's stores are its own, in this process: there is nothing real to confirm before writing.
+      yes: true,
     };
-    const result = await withSession(demoArgs, { command: 'demo', talksTo: ['yotpo', 'rivo'], db: 'create', env, cwd }, (s) => migrate(s, { dryRun: false }));
+    const result = await withSession(demoArgs, { command: 'demo', talksTo: ['yotpo', 'rivo'], db: 'create', writes: true, env, cwd }, (s) => migrate(s, { dryRun: false }));
     const ledger = sandboxLedger(sandbox);
     say(
       `demo: in the sandbox's own ledger: ${ledger.events} migration events, ${ledger.distinctKeys} distinct keys ` +

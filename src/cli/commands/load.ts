@@ -9,7 +9,7 @@ import { withSession } from '../session.js';
  * 1 writes still pending after the retry budget (run again).
  */
 export const run: CommandRun = (args) =>
-  withSession(args, { command: 'load', talksTo: ['rivo'], db: 'existing', confirmWrites: true }, async (s) => {
+  withSession(args, { command: 'load', talksTo: ['rivo'], db: 'existing', writes: true }, async (s) => {
     const summary = await loadStage(s);
     for (const line of formatLoadSummary(summary)) s.say(line);
     return { exitCode: summary.exitCode, summary: { ...summary } };

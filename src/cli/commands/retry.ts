@@ -6,7 +6,7 @@ import { withSession } from '../session.js';
 
 /** `retry`: customers Rivo refused get their events back in the queue; unmatched and conflicts are looked up again. */
 export const run: CommandRun = (args) =>
-  withSession(args, { command: 'retry', talksTo: ['rivo'], db: 'existing', confirmWrites: true }, async (s) => {
+  withSession(args, { command: 'retry', talksTo: ['rivo'], db: 'existing', writes: true }, async (s) => {
     const rejected = s.db
       .prepare("SELECT key FROM customers WHERE state = 'rejected' AND seq <= ? ORDER BY seq")
       .pluck()

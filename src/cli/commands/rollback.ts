@@ -6,6 +6,7 @@ import { rollback } from '../../load/rollback.js';
 import { rivoClientFromConfig } from '../../rivo/client.js';
 import type { CommandRun } from '../context.js';
 import { withSession } from '../session.js';
+import { dbLine } from '../store-gate.js';
 
 /**
  * `rollback`: compensating events for everything this migration posted, exactly once. Without `--yes` it only says
@@ -40,6 +41,7 @@ const preview: CommandRun = async (args) => {
   const { config, secrets, warnings } = loadConfig({ flags: args, needsCredentials: ['rivo'] });
   for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
   const db = openDb(config.db, { mustExist: true });
+  process.stderr.write(`${dbLine(db, config.db, 1)}\n`);
   const rivo = rivoClientFromConfig(config, secrets);
   try {
     const summary = await rollback({ db, rivo, config, migrationId: migrationId(db), limitSeq: limitSeq(db, config.limit), dryRun: true });
