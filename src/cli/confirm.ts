@@ -54,7 +54,7 @@ export function previewWrites(db: Db, config: Config, migrationId: string): Writ
     updates: open.updates,
     requests,
     seconds: requests / config.rivo.rps,
-    checklist: preflightItemsFor(config, profile),
+    checklist: preflightItemsFor(config),
   };
 }
 

@@ -85,7 +85,7 @@ const told = new WeakSet<Session>();
 
 /** The pre-flight checklist for this run's config and store: before the first write of a run and after the dry run. */
 export function sayChecklist(s: Session): void {
-  s.say(formatChecklist(preflightItemsFor(s.config, readProfile(s.db))));
+  s.say(formatChecklist(preflightItemsFor(s.config)));
 }
 
 export async function loadStage(s: Session): Promise<LoadSummary> {

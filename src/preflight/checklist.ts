@@ -1,12 +1,11 @@
 import type { Config } from '../config/schema.js';
-import type { RivoProfile } from '../rivo/profile.js';
 
 /**
  * The pre-flight checklist: what a merchant must pause before the first write to a real store, because Rivo's own
  * `skip_email` does not cover it. One list, shown by the confirmation before a real run (or, without a terminal, as
  * the first load starts), by the dry run, by the pilot and in report.html. Sources: Rivo fires `points_event/created`
  * for points events made through the API (webhook reference, seed 002); a VIP tier or birthday set through the API
- * is a change like any other; `skip_email` is documented for single events only (seeds 000 and 001).
+ * is a change like any other.
  */
 
 export interface ChecklistItem {
@@ -18,12 +17,10 @@ export interface ChecklistItem {
 
 export const PREFLIGHT_TITLE = 'Pre-flight checklist (before the first write to your store)';
 
-/** What this run would write, and what the pilot measured: items that cannot happen are left out. */
+/** What this run would write: items that cannot happen are left out. (Batch emails are the send mode's hint.) */
 export interface ChecklistScope {
   tiers: boolean;
   birthdays: boolean;
-  /** The store's profile; undefined where none is at hand (every item is then listed). */
-  profile?: RivoProfile;
 }
 
 export function preflightItems(scope: ChecklistScope): ChecklistItem[] {
@@ -49,11 +46,6 @@ export function preflightItems(scope: ChecklistScope): ChecklistItem[] {
       risk: "Setting a birthday may schedule Rivo's birthday reward for customers whose birthday is near.",
       action: "Check Rivo's birthday reward settings, or set `mapping.birthdays` to false.",
     });
-  if (scope.profile && scope.profile.batchSkipEmail !== 'silent')
-    items.push({
-      risk: "Nobody has confirmed that this store's batch events send no email, so `rivo.sendMode` auto sends single events (where `skip_email` is documented): slower.",
-      action: 'Run `pilot --customer <staff email>`, and once no email arrived, `pilot --confirm-no-email`: batches are then used.',
-    });
   items.push({
     risk: 'Anything above is specific to your store and its apps; a pilot run shows it on a few customers.',
     action: 'Run `migrate --limit 5`, then `verify`, and look at those customers in Rivo and in your email tool before the full run.',
@@ -61,9 +53,9 @@ export function preflightItems(scope: ChecklistScope): ChecklistItem[] {
   return items;
 }
 
-/** The items for a run with this config and store profile. */
-export function preflightItemsFor(config: Pick<Config, 'mapping'>, profile?: RivoProfile): ChecklistItem[] {
-  return preflightItems({ tiers: config.mapping.tiers, birthdays: config.mapping.birthdays, profile });
+/** The items for a run with this config. */
+export function preflightItemsFor(config: Pick<Config, 'mapping'>): ChecklistItem[] {
+  return preflightItems({ tiers: config.mapping.tiers, birthdays: config.mapping.birthdays });
 }
 
 /** One line per item (risk, then what to do): how the pilot stores and prints it. */

@@ -10,7 +10,6 @@ import { differingFields, reasonOf, type VerifyFields } from './rows.js';
 import { barChart } from './svg.js';
 import { preflightSection, runsSection, type ReportNav } from './html-extra.js';
 import { preflightItems, type ChecklistItem } from '../preflight/checklist.js';
-import { readProfile } from '../pilot/store.js';
 import { reportDirs, runLinks, RUNS_DIR, type ReportRun } from './runs.js';
 import { computePlanTotals, type PlanTotals } from './totals.js';
 import { computeVerifyTotals, VERIFY_OUTCOMES, type VerifyTotals } from './verify-totals.js';
@@ -190,7 +189,7 @@ export function collectReportData(db: Db, opts: { migrationId: string; generated
     problems: { rows: problemRows, total: plan.problems },
     verify,
     pilot: collectPilotSection(db, r),
-    checklist: preflightItems({ tiers: true, birthdays: true, profile: readProfile(db) }),
+    checklist: preflightItems({ tiers: true, birthdays: true }),
   };
 }
 

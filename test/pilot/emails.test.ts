@@ -32,7 +32,7 @@ describe('emails', () => {
     expect(stats.batchesReceived).toBe(0);
     expect(stats.eventsCreated).toBeGreaterThan(0);
     expect(r.stderr).toContain('Batches would be up to 10× faster');
-    expect(r.stderr).toContain('Before customers are written to, check:');
+    expect(r.stderr).toContain('Pre-flight checklist (before the first write to your store):');
     expect(r.stderr).toContain('Batch events are not confirmed silent on this store');
   });
 
@@ -82,7 +82,7 @@ describe('emails', () => {
     w = await pilotWorld();
     const dry = await w.cli(['migrate', '--dry-run', '--json']);
     expect(dry.code).toBe(0);
-    expect(dry.stderr).toContain('Before customers are written to, check:'); // the dry run shows the checklist too
+    expect(dry.stderr).toContain('Pre-flight checklist (before the first write to your store):'); // the dry run shows the checklist too
     const c = await w.cli(['pilot', '--confirm-no-email', '--json']);
     expect(c.code).toBe(2);
     expect(c.stderr).toContain('No pilot has sent the batch event yet');

@@ -92,7 +92,7 @@ describe('pilot on the sandbox as modelled', () => {
     expect(r.stdout).toContain('pilot --confirm-no-email');
     expect(r.stdout).toContain('Send mode: single');
     // The pre-flight checklist: webhooks fire for API events whatever skip_email says; tiers may email too.
-    expect(r.stdout).toMatch(/Before the real run:\n  - Rivo fires a `points_event\/created` webhook/);
+    expect(r.stdout).toMatch(/Before the real run:\n  - Rivo fires the `points_event\/created` webhook/);
     expect(r.stdout).toContain('"tier unlocked" email');
     expectRestored(w);
   });

@@ -51,9 +51,11 @@ describe('loadConfig', () => {
     expect(loadConfig({ env: { RIVO_API_KEY: 'real' }, cwd: dir }).secrets.rivoApiKey).toBe('real');
   });
 
-  it('RIVO_SEND_MODE and --send-mode choose batch or single (flag beats env); another value is a config error', () => {
+  it('RIVO_SEND_MODE and --send-mode choose auto, batch or single (flag beats env); another value is a config error', () => {
     const dir = tmp();
-    expect(loadConfig({ env: {}, cwd: dir }).config.rivo.sendMode).toBe('batch');
+    // auto by default (issue 12): batches only once a person confirmed this store's batch events send no email.
+    expect(loadConfig({ env: {}, cwd: dir }).config.rivo.sendMode).toBe('auto');
+    expect(loadConfig({ env: { RIVO_SEND_MODE: 'auto' }, cwd: dir, flags: { sendMode: 'single' } }).config.rivo.sendMode).toBe('single');
     expect(loadConfig({ env: { RIVO_SEND_MODE: 'single' }, cwd: dir }).config.rivo.sendMode).toBe('single');
     expect(loadConfig({ env: { RIVO_SEND_MODE: 'single' }, cwd: dir, flags: { sendMode: 'batch' } }).config.rivo.sendMode).toBe('batch');
     const err = configError(() => loadConfig({ env: { RIVO_SEND_MODE: 'bulk' }, cwd: dir }));
