@@ -99,6 +99,8 @@ export interface EventRow {
   credits_cents: number;
   value: string | null;
   applied_at: string | null;
+  /** Schema 008: sent as `expires_at`; absent in rows built by hand. */
+  expires_at?: string | null;
   internal_note: string;
   external_note: string | null;
   status: EventStatus;
