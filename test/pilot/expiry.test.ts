@@ -85,6 +85,11 @@ describe('expiry on a store that keeps expires_at (as modelled)', () => {
     expect(badRow.expires_at_sent).toBe('');
     expect(badRow.reason).toContain('points_expire_at "next spring" is not a date: no expiry carried for this customer');
 
+    const html = readFileSync(join(w.dir, 'out', 'report.html'), 'utf8');
+    expect(html).toContain('<h2>Expiry dates</h2>');
+    expect(html).toContain('1 migrated earn event(s) carry the date as <code>expires_at</code> (2030-06-30 to 2030-06-30); 1 confirmed in Rivo.');
+    expect(html).toContain('1 customer(s) have a <code>points_expire_at</code> that is not a date');
+
     const shown = await w.cli(['show', pair.email as string]);
     expect(shown.stdout).toContain(`points expire ${EXPIRES_AS_SENT}`);
     expect(shown.stdout).toMatch(new RegExp(`points/earned gen 0 .*expires_at ${EXPIRES_AS_SENT.replace(/\./g, '\\.')}`));
