@@ -58,6 +58,8 @@ export interface YotpoCustomer {
   birthdayYear: number | null;
   optedIn: boolean | null;
   lastActivityAt: string | null;
+  /** Yotpo's `points_expire_at` as stored (an ISO instant, or unreadable text); absent or null: none. */
+  pointsExpireAt?: string | null;
 }
 
 /** A Rivo customer as the planner observed it (before anything was posted for them). */
@@ -92,4 +94,6 @@ export interface PlannedEvent {
   appliedAt: string | null;
   internalNote: string;
   externalNote: string | null;
+  /** Sent as `expires_at` (the migrated earn event only, when `mapping.expiry` says so); absent or null: not sent. */
+  expiresAt?: string | null;
 }

@@ -24,6 +24,7 @@ export const YOTPO_CSV_FIELDS = [
   'birthday_year',
   'opt_in',
   'last_seen_at',
+  'points_expire_at',
 ] as const;
 
 /**
@@ -33,6 +34,10 @@ export const YOTPO_CSV_FIELDS = [
  */
 export const SEND_MODES = ['auto', 'batch', 'single'] as const;
 export type SendMode = (typeof SEND_MODES)[number];
+
+/** `mapping.expiry`: whether the migrated earn event carries Yotpo's expiry date (see rivo/expiry.ts). */
+export const EXPIRY_SETTINGS = ['auto', 'send', 'off'] as const;
+export type ExpirySetting = (typeof EXPIRY_SETTINGS)[number];
 
 export const configSchema = z
   .object({
@@ -94,6 +99,11 @@ export const configSchema = z
         externalNote: z.string().max(200).nullable(),
         /** The modelled Rivo behaviour (rivo-api.md): false means a negative event leaves lifetime untouched. */
         negativeEventsLowerLifetime: z.boolean(),
+        /**
+         * Yotpo's `points_expire_at` as `expires_at` on the migrated earn event (undocumented on created events):
+         * `auto` sends it once the pilot confirmed this store keeps it (rivo/expiry.ts), `send` forces it, `off` never.
+         */
+        expiry: z.enum(EXPIRY_SETTINGS),
       })
       .strict(),
   })

@@ -181,6 +181,17 @@ function birthday(raw: Record<string, unknown>, now: Date, warn: (msg: string) =
   return { month, day, year };
 }
 
+/**
+ * `points_expire_at`: an ISO instant when it is a date. An unreadable one is a warning, and its text is kept as given
+ * (never the points' problem): the planner then says in the plan that this customer's expiry is not carried.
+ */
+function pointsExpireAt(v: unknown, warn: (msg: string) => void): string | null {
+  const r = run(timestamp, v);
+  if (r.ok) return r.value;
+  warn(`points_expire_at not carried: ${r.problem}`);
+  return typeof v === 'string' ? v.trim() : show(v);
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -201,6 +212,8 @@ export function valuesHash(r: Omit<ExtractedRecord, 'valuesHash' | 'rawJson' | '
     r.optedIn,
     // An invalid record's values are mostly null: its reason tells two different problems apart.
     r.invalidReason,
+    // Appended only when there is one, so records without an expiry keep the hash earlier versions stored.
+    ...(r.pointsExpireAt ? [r.pointsExpireAt] : []),
   ];
   return createHash('sha256').update(JSON.stringify(values)).digest('hex');
 }
@@ -252,6 +265,7 @@ export function validateRecord(raw: unknown, ctx: ValidationContext): Validation
     .filter((t): t is string => t !== null)
     .sort();
   const bday = birthday(rec, ctx.now ?? new Date(), (msg) => notes.push(msg));
+  const expiry = pointsExpireAt(rec.points_expire_at, (msg) => notes.push(msg));
 
   const key = recordKey({ email: emailValue, thirdPartyId: tpid }, ctx.position);
   const who = emailValue !== null ? `customer ${show(emailValue)}` : `record ${key}`;
@@ -271,6 +285,7 @@ export function validateRecord(raw: unknown, ctx: ValidationContext): Validation
     birthdayYear: bday.year,
     optedIn,
     lastActivityAt: activity[activity.length - 1] ?? null,
+    pointsExpireAt: expiry,
     invalidReason,
   };
   return {

@@ -85,9 +85,9 @@ export function mergeContinuation(db: Db, newKey: string, intoKey: string, reaso
     statement(
       db,
       `UPDATE customers SET (source, email, email_norm, third_party_id, first_name, last_name, points_balance, points_earned, credit_cents,
-         tier_name, birthday_month, birth_day, birthday_year, opted_in, last_activity_at, raw_json, values_hash, invalid_reason, extracted_at, seen_pass) =
+         tier_name, birthday_month, birth_day, birthday_year, opted_in, last_activity_at, points_expire_at, raw_json, values_hash, invalid_reason, extracted_at, seen_pass) =
        (SELECT source, email, email_norm, third_party_id, first_name, last_name, points_balance, points_earned, credit_cents,
-         tier_name, birthday_month, birth_day, birthday_year, opted_in, last_activity_at, raw_json, values_hash, invalid_reason, extracted_at, seen_pass
+         tier_name, birthday_month, birth_day, birthday_year, opted_in, last_activity_at, points_expire_at, raw_json, values_hash, invalid_reason, extracted_at, seen_pass
         FROM customers WHERE key = ?) WHERE key = ?`,
     ).run(newKey, intoKey);
     for (const table of ['events', 'match_candidates', 'verify_results'])

@@ -30,17 +30,17 @@ export function recordExtractedPage(db: Db, records: ExtractedRecord[], cursor: 
     db,
     `INSERT INTO customers (key, seq, source, email, email_norm, third_party_id, first_name, last_name, points_balance,
        points_earned, credit_cents, tier_name, birthday_month, birth_day, birthday_year, opted_in, last_activity_at,
-       raw_json, values_hash, invalid_reason, extracted_at, state, state_reason, state_changed_at)
+       points_expire_at, raw_json, values_hash, invalid_reason, extracted_at, state, state_reason, state_changed_at)
      VALUES (@key, @seq, @source, @email, @emailNorm, @thirdPartyId, @firstName, @lastName, @pointsBalance,
        @pointsEarned, @creditCents, @tierName, @birthdayMonth, @birthDay, @birthdayYear, @optedIn, @lastActivityAt,
-       @rawJson, @valuesHash, @invalidReason, @at, @state, @invalidReason, @at)`,
+       @pointsExpireAt, @rawJson, @valuesHash, @invalidReason, @at, @state, @invalidReason, @at)`,
   );
   const update = statement(
     db,
     `UPDATE customers SET source = @source, email = @email, email_norm = @emailNorm, third_party_id = @thirdPartyId,
        first_name = @firstName, last_name = @lastName, points_balance = @pointsBalance, points_earned = @pointsEarned,
        credit_cents = @creditCents, tier_name = @tierName, birthday_month = @birthdayMonth, birth_day = @birthDay,
-       birthday_year = @birthdayYear, opted_in = @optedIn, last_activity_at = @lastActivityAt, raw_json = @rawJson,
+       birthday_year = @birthdayYear, opted_in = @optedIn, last_activity_at = @lastActivityAt, points_expire_at = @pointsExpireAt, raw_json = @rawJson,
        values_hash = @valuesHash, invalid_reason = @invalidReason, extracted_at = @at
      WHERE key = @key`,
   );
@@ -63,7 +63,7 @@ export function recordExtractedPage(db: Db, records: ExtractedRecord[], cursor: 
       const alias = aliasOf.get(read.key) as string | undefined;
       const r = alias ? { ...read, key: alias } : read;
       keys.push(r.key);
-      const params = { ...r, optedIn: r.optedIn === null ? null : r.optedIn ? 1 : 0, at };
+      const params = { ...r, optedIn: r.optedIn === null ? null : r.optedIn ? 1 : 0, pointsExpireAt: r.pointsExpireAt ?? null, at };
       const existing = find.get(r.key) as { values_hash: string; state: CustomerState } | undefined;
       if (!existing) {
         insert.run({ ...params, seq: nextSeq.get(), state: r.invalidReason ? 'invalid' : 'pending' });

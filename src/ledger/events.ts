@@ -22,13 +22,14 @@ function upsertPlanned(db: Db, customerKey: string, rivoId: string, e: PlannedEv
   statement(
     db,
     `INSERT INTO events (key, customer_key, rivo_id, kind, role, generation, points_amount, credits_cents, value, applied_at,
-       internal_note, external_note, status, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?)
+       internal_note, external_note, status, created_at, updated_at, expires_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?, ?)
      ON CONFLICT(key) DO UPDATE SET status = 'planned', rivo_id = excluded.rivo_id, points_amount = excluded.points_amount,
        credits_cents = excluded.credits_cents, value = excluded.value, applied_at = excluded.applied_at,
-       internal_note = excluded.internal_note, external_note = excluded.external_note, updated_at = excluded.updated_at
+       internal_note = excluded.internal_note, external_note = excluded.external_note, updated_at = excluded.updated_at,
+       expires_at = excluded.expires_at
      WHERE events.status IN ('cancelled','planned')`,
-  ).run(e.key, customerKey, rivoId, e.kind, e.role, e.generation, e.pointsAmount, e.creditsCents, e.value, e.appliedAt, e.internalNote, e.externalNote, at, at);
+  ).run(e.key, customerKey, rivoId, e.kind, e.role, e.generation, e.pointsAmount, e.creditsCents, e.value, e.appliedAt, e.internalNote, e.externalNote, at, at, e.expiresAt ?? null);
 }
 
 /**

@@ -18,6 +18,8 @@ export interface ExtractedRecord {
   birthdayYear: number | null;
   optedIn: boolean | null;
   lastActivityAt: string | null;
+  /** Yotpo's `points_expire_at`: an ISO instant, or the text as given when it is not a date (warned); absent: none. */
+  pointsExpireAt?: string | null;
   rawJson: string;
   /** Hash of the values the migration carries; a change on re-extraction means a delta may be owed. */
   valuesHash: string;
@@ -53,6 +55,8 @@ export interface CustomerRow {
   birthday_year: number | null;
   opted_in: number | null;
   last_activity_at: string | null;
+  /** Schema 008; absent in rows built by hand. */
+  points_expire_at?: string | null;
   raw_json: string;
   values_hash: string;
   invalid_reason: string | null;
@@ -95,6 +99,8 @@ export interface EventRow {
   credits_cents: number;
   value: string | null;
   applied_at: string | null;
+  /** Schema 008: sent as `expires_at`; absent in rows built by hand. */
+  expires_at?: string | null;
   internal_note: string;
   external_note: string | null;
   status: EventStatus;

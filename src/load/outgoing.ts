@@ -21,6 +21,8 @@ export function toOutgoing(row: EventRow): OutgoingEvent {
   if (row.credits_cents !== 0) event.credits_amount = centsToDecimal(row.credits_cents);
   if (row.external_note) event.external_note = row.external_note;
   if (row.applied_at) event.applied_at = row.applied_at;
+  // Set by the planner only when mapping.expiry decided the store takes it (rivo/expiry.ts).
+  if (row.expires_at) event.expires_at = row.expires_at;
   return event;
 }
 

@@ -5,3 +5,4 @@ export * from './migrated.js';
 export * from './rollback.js';
 export * from './rules.js';
 export * from './tiers.js';
+export * from './expiry.js';

@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.js';
 import type { EventKind, EventRole, PlannedEvent, RivoCustomerSnapshot, RivoTier, YotpoCustomer } from '../domain.js';
 import { birthdayFromYotpo, sameBirthday } from './dob.js';
+import { carriesExpiry, expiryFor } from './expiry.js';
 import { eventKey, noteWithKey } from './keys.js';
 import { foldEvents, type LifetimeModel, type MigratedSoFar } from './migrated.js';
 import { matchTier } from './tiers.js';
@@ -24,6 +25,8 @@ export interface PlanInput {
   migrationId: string;
   /** ISO 8601; the only clock the mapper knows. */
   now: string;
+  /** Whether the earn event carries Yotpo's expiry as `expires_at` (decided by `rivo/expiry.ts`); default false. */
+  sendExpiry?: boolean;
 }
 
 export interface CustomerPlan {
@@ -127,10 +130,14 @@ export function planCustomer(input: PlanInput): CustomerPlan {
   };
 
   const when = appliedAt(input, notes);
+  const expiry = expiryFor(c.pointsExpireAt, input.sendExpiry === true, input.now);
+  if (expiry.note) notes.push(expiry.note);
   const dN = targetPoints - migrated.net;
   const dL = targetLifetime - migrated.earned;
-  for (const part of splitPoints(dN, dL, mapping.strategy, model))
-    events.push(make(part.role, 'points', { pointsAmount: part.amount, appliedAt: when, externalNote: mapping.externalNote }));
+  for (const part of splitPoints(dN, dL, mapping.strategy, model)) {
+    const expiresAt = expiry.expiresAt !== null && carriesExpiry(part.role, part.amount) ? { expiresAt: expiry.expiresAt } : {};
+    events.push(make(part.role, 'points', { pointsAmount: part.amount, appliedAt: when, externalNote: mapping.externalNote, ...expiresAt }));
+  }
 
   const dC = targetCredits - migrated.creditsCents;
   if (dC !== 0) events.push(make('credit', 'points', { creditsCents: dC, appliedAt: when, externalNote: mapping.externalNote }));

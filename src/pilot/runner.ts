@@ -7,6 +7,7 @@ import { PILOT_PER_PAGE } from './listing.js';
 import { probeBelowZero } from './probes/below-zero.js';
 import { judgeAtomicity, judgeItemResults, observeBatch } from './probes/batch.js';
 import { sendEmailProbe } from './probes/email.js';
+import { probeExpiry } from './probes/expiry.js';
 import { judgeLifetime } from './probes/lifetime.js';
 import { judgeListing, observeListing } from './probes/listing.js';
 import { judgeNote } from './probes/note.js';
@@ -114,6 +115,11 @@ export async function runPilot(o: PilotOptions): Promise<{ report: PilotReport; 
   );
 
   if (readable) {
+    // After the lifetime measurement (its +1 would count in the compensations measured there) and compensated
+    // before the below-zero probe, which needs the customer at their own balance.
+    step('writing an event with expires_at and reading it back');
+    assumptions.expires_at = await probeExpiry(ctx);
+    await writer.compensateAll('restore');
     step('probing a debit below zero');
     assumptions.negative_below_zero = await probeBelowZero(ctx);
     await writer.compensateAll('restore');

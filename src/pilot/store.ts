@@ -86,6 +86,7 @@ export function profileFrom(a: Assumptions, emailAnswer: 'silent' | 'emails' | n
     negativeBelowZero: flag(a.negative_below_zero),
     lifetimeModel: lifetime ?? 'unknown',
     batchSkipEmail: emailAnswer ?? 'unknown',
+    expiresAt: (a.expires_at?.observed as { outcome?: RivoProfile['expiresAt'] } | undefined)?.outcome ?? 'unknown',
   };
 }
 

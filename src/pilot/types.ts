@@ -8,6 +8,7 @@ export const ASSUMPTION_NAMES = [
   'negative_below_zero',
   'lifetime_model',
   'batch_skip_email',
+  'expires_at',
   'tier_endpoint',
   'dob_format',
 ] as const;

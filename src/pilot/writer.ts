@@ -37,6 +37,8 @@ export interface PilotWriterOptions {
 export interface Amounts {
   points: number;
   creditsCents?: number;
+  /** Sent as `expires_at` (the expiry probe); compensations never carry it. */
+  expiresAt?: string;
 }
 
 export interface WriteOutcome {
@@ -75,6 +77,7 @@ export class PilotWriter {
     const item: Record<string, unknown> = { customer_identifier: rivoId, source, internal_note: noteWithKey(PILOT_NOTE, key), skip_email: true };
     if (a.points !== 0 || !a.creditsCents) item.points_amount = a.points;
     if (a.creditsCents) item.credits_amount = centsToDecimal(a.creditsCents);
+    if (a.expiresAt) item.expires_at = a.expiresAt;
     return item;
   }
 

@@ -22,6 +22,7 @@ export function yotpoCustomerOf(row: CustomerRow): YotpoCustomer {
     birthdayYear: row.birthday_year,
     optedIn: row.opted_in === null ? null : row.opted_in === 1,
     lastActivityAt: row.last_activity_at,
+    pointsExpireAt: row.points_expire_at ?? null,
   };
 }
 

@@ -9,6 +9,8 @@ import { hasUnsettledEvents, holdCustomer } from '../ledger/plan.js';
 import type { CustomerRow } from '../ledger/types.js';
 import { foldEvents, planCustomer, resolveIdentities, type Resolution, type RivoLookup } from '../mapper/index.js';
 import type { RivoApi } from '../rivo/api.js';
+import { decideExpiry } from '../rivo/expiry.js';
+import { readProfile } from '../pilot/store.js';
 import { rivoBeforeOf, yotpoCustomerOf } from './customer-view.js';
 import { chooseLookup, listAllRivoCustomers, lookUpOne, refreshTiers, rivoByEmail, rivoById } from './rivo-index.js';
 import { pluckStatement, statement } from '../ledger/statements.js';
@@ -52,6 +54,8 @@ export interface PlanSummary {
   continued: number;
   errors: number;
   rivoLookup: 'list' | 'get' | 'none';
+  /** Whether earn events carry Yotpo's expiry date, and why (mapping.expiry and the pilot's profile). */
+  expiry?: { send: boolean; reason: string };
 }
 
 export type PlanScope = 'all' | 'changed' | 'held';
@@ -139,6 +143,9 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
   // Pass 2: plan each customer in this window.
   done = 0;
   const model = { negativeEventsLowerLifetime: config.mapping.negativeEventsLowerLifetime };
+  // Decided once per plan, from the setting and the store's measured profile: the mapper only takes the answer.
+  const expiry = decideExpiry(config.mapping.expiry, readProfile(db));
+  summary.expiry = { send: expiry.send, reason: expiry.reason };
   let chunk: CustomerRow[] = [];
   const planChunk = () => {
     db.transaction(() => {
@@ -208,6 +215,7 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
         migrationName: config.migrationName,
         migrationId: options.migrationId,
         now: now(),
+        sendExpiry: expiry.send,
       });
       if (fresh.points_earned === null) result.notes.unshift('lifetime points unknown in the source (no points earned): lifetime carried as the balance');
       replacePlan(db, row.key, fresh.rivo_id!, result.events, fresh.values_hash, result.notes);

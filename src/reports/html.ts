@@ -9,6 +9,7 @@ import { collectPilotSection, pilotSectionHtml, type PilotSectionData } from './
 import { differingFields, reasonOf, type VerifyFields } from './rows.js';
 import { barChart } from './svg.js';
 import { preflightSection, runsSection, type ReportNav } from './html-extra.js';
+import { collectExpiryTotals, expirySection, type ExpiryTotals } from './expiry.js';
 import { preflightItems, type ChecklistItem } from '../preflight/checklist.js';
 import { reportDirs, runLinks, RUNS_DIR, type ReportRun } from './runs.js';
 import { computePlanTotals, type PlanTotals } from './totals.js';
@@ -63,6 +64,8 @@ export interface ReportData {
   pilot?: PilotSectionData | null;
   /** What to pause before the first write (every item: a report does not know which run it prepares). */
   checklist: ChecklistItem[];
+  /** Yotpo expiry dates and the `expires_at` carried (absent in data built before expiry existed). */
+  expiry?: ExpiryTotals;
 }
 
 /** Yotpo balance buckets for the histogram (log-ish). */
@@ -190,6 +193,7 @@ export function collectReportData(db: Db, opts: { migrationId: string; generated
     verify,
     pilot: collectPilotSection(db, r),
     checklist: preflightItems({ tiers: true, birthdays: true }),
+    expiry: collectExpiryTotals(db),
   };
 }
 
@@ -376,6 +380,9 @@ ${table(
   new Set([1, 2, 3]),
   (i) => ((p.tiers.unmapped[tierNames[i] ?? ''] ?? 0) > 0 ? 'bad' : ''),
 )}`);
+
+  const expiry = expirySection(d.expiry);
+  if (expiry) parts.push(expiry);
 
   // Attention.
   parts.push(`<h2>Customers needing attention (${esc(n(d.attention.total))})</h2>`);

@@ -47,6 +47,10 @@ export const PLAN_COLUMNS = [
   'predicted_dob',
   'state',
   'reason',
+  // Appended (columns are a promise: existing ones keep their place). Yotpo's date as read, and the `expires_at`
+  // the customer's live earn event carries (empty: none sent, see mapping.expiry).
+  'yotpo_points_expire_at',
+  'expires_at_sent',
 ] as const;
 
 const cents = (v: number | null): Cell => (v === null ? null : FormattedNumber.cents(v));
@@ -56,10 +60,10 @@ const CUSTOMER_COLUMNS = [
   'seq', 'key', 'email', 'third_party_id', 'first_name', 'last_name', 'points_balance', 'points_earned', 'credit_cents', 'tier_name',
   'birthday_month', 'birth_day', 'birthday_year', 'rivo_id', 'rivo_points_before', 'rivo_lifetime_before', 'rivo_credits_before',
   'rivo_tier_before', 'rivo_tier_name_before', 'target_points', 'target_lifetime', 'target_credits', 'predicted_points',
-  'predicted_lifetime', 'predicted_credits', 'predicted_tier', 'predicted_dob', 'state', 'state_reason', 'plan_notes',
+  'predicted_lifetime', 'predicted_credits', 'predicted_tier', 'predicted_dob', 'state', 'state_reason', 'plan_notes', 'points_expire_at',
 ] as const satisfies readonly (keyof CustomerRow)[];
 
-type PlanRow = Pick<CustomerRow, (typeof CUSTOMER_COLUMNS)[number]> & { ev_count: number; ev_points: number; ev_credits: number };
+type PlanRow = Pick<CustomerRow, (typeof CUSTOMER_COLUMNS)[number]> & { ev_count: number; ev_points: number; ev_credits: number; ev_expires: string | null };
 
 /** Events of a customer that are planned or were sent (cancelled ones were superseded and never left). */
 const liveEvents = (agg: string) => `(SELECT ${agg} FROM events e WHERE e.customer_key = c.key AND e.status <> 'cancelled')`;
@@ -73,7 +77,8 @@ export function* planRows(db: Db, r: Redactor, chunk = 1000): Generator<Cell[]> 
     `SELECT ${CUSTOMER_COLUMNS.map((col) => `c.${col}`).join(', ')},
        ${liveEvents('count(*)')} AS ev_count,
        ${liveEvents('coalesce(sum(e.points_amount), 0)')} AS ev_points,
-       ${liveEvents('coalesce(sum(e.credits_cents), 0)')} AS ev_credits
+       ${liveEvents('coalesce(sum(e.credits_cents), 0)')} AS ev_credits,
+       ${liveEvents('max(e.expires_at)')} AS ev_expires
      FROM customers c WHERE c.seq > ? ORDER BY c.seq LIMIT ?`,
   );
   let after = 0;
@@ -111,6 +116,8 @@ export function* planRows(db: Db, r: Redactor, chunk = 1000): Generator<Cell[]> 
         c.predicted_dob,
         c.state,
         r.text(reasonOf(c)),
+        r.text(c.points_expire_at ?? null),
+        c.ev_expires,
       ];
     after = rows[rows.length - 1]!.seq;
   }

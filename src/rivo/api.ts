@@ -12,6 +12,8 @@ export interface OutgoingEvent {
   internal_note: string;
   external_note?: string;
   applied_at?: string;
+  /** Undocumented on created events ([unconfirmed]); sent only as `rivo/expiry.ts` decides. */
+  expires_at?: string;
   skip_email: true;
 }
 
@@ -26,6 +28,8 @@ export interface RivoEvent {
   appliedAt: string | null;
   createdAt: string | null;
   revokedAt: string | null;
+  /** `expires_at` as listed (absent in events built by hand). */
+  expiresAt?: string | null;
 }
 
 /** One page of `GET /points_events` for a customer: the events, and the listing's own `links`/`meta` as served. */

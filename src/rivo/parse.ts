@@ -139,6 +139,7 @@ export function parseEvent(attrs: Json, path: string): RivoEvent {
     appliedAt: text(attrs.applied_at),
     createdAt: text(attrs.created_at),
     revokedAt: text(attrs.revoked_at),
+    expiresAt: text(attrs.expires_at),
   };
 }
 

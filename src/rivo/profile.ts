@@ -21,6 +21,11 @@ export interface RivoProfile {
   lifetimeModel: 'positive_only' | 'net' | 'unknown';
   /** Whether `/points_events/batch` honours `skip_email`; only a person who watched the inbox can say `silent`. */
   batchSkipEmail: 'silent' | 'emails' | 'unknown';
+  /**
+   * `expires_at` on a created event: `accepted` (stored and listed back as sent), `ignored` (accepted, listed without
+   * it), `refused` (the event is refused). Rivo lists `expires_at` but does not document it on creation.
+   */
+  expiresAt: 'accepted' | 'ignored' | 'refused' | 'unknown';
 }
 
 /** The behaviour the sandbox models by default (and rivo-api.md describes). */
@@ -32,6 +37,7 @@ export const MODELLED_PROFILE: RivoProfile = {
   negativeBelowZero: true,
   lifetimeModel: 'positive_only',
   batchSkipEmail: 'silent',
+  expiresAt: 'accepted',
 };
 
 /** What a command assumes before `pilot` has measured the store: nothing that could double-credit or email. */
@@ -43,4 +49,5 @@ export const UNMEASURED_PROFILE: RivoProfile = {
   negativeBelowZero: null,
   lifetimeModel: 'unknown',
   batchSkipEmail: 'unknown',
+  expiresAt: 'unknown',
 };

@@ -30,6 +30,8 @@ export interface EventInput {
   externalNote: string | null;
   customActionName: string | null;
   appliedAt: string;
+  /** `expires_at` as sent (normalised), or null. Whether Rivo accepts it on a created event is [unconfirmed]. */
+  expiresAt: string | null;
   /** As received, for the record. */
   skipEmailRaw: unknown;
   skipEmail: boolean;
@@ -100,6 +102,14 @@ export function parseEventInput(raw: unknown, now: Date): Parsed<EventInput> {
     else appliedAt = new Date(t).toISOString();
   }
 
+  let expiresAt: string | null = null;
+  if (present(f.expires_at)) {
+    const s = text(f.expires_at) ?? '';
+    const t = /^\d{4}-\d{2}-\d{2}/.test(s) ? Date.parse(s) : Number.NaN;
+    if (!Number.isFinite(t)) errors.push('expires_at must be an ISO 8601 date-time');
+    else expiresAt = new Date(t).toISOString();
+  }
+
   if (errors.length) return { ok: false, errors };
   return {
     ok: true,
@@ -112,6 +122,7 @@ export function parseEventInput(raw: unknown, now: Date): Parsed<EventInput> {
       externalNote: text(f.external_note),
       customActionName,
       appliedAt,
+      expiresAt,
       skipEmailRaw: f.skip_email,
       skipEmail: isSkipEmail(f.skip_email),
     },

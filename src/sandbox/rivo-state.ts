@@ -41,6 +41,10 @@ export interface RivoBehaviour {
   tierEndpointMissing: boolean;
   /** `dob` is accepted only as `MM-DD` (month and day, as RivoJS sends it); `YYYY-MM-DD` is refused with 422. */
   dobMonthDayOnly: boolean;
+  /** `expires_at` on a created event is accepted but dropped: the listing shows `expires_at: null`. */
+  expiresAtIgnored: boolean;
+  /** An event carrying `expires_at` is refused with 422 (by default it is stored and listed). */
+  expiresAtRefused: boolean;
 }
 
 export const DEFAULT_RIVO_BEHAVIOUR: Readonly<RivoBehaviour> = {
@@ -55,6 +59,8 @@ export const DEFAULT_RIVO_BEHAVIOUR: Readonly<RivoBehaviour> = {
   lifetimeNet: false,
   tierEndpointMissing: false,
   dobMonthDayOnly: false,
+  expiresAtIgnored: false,
+  expiresAtRefused: false,
 };
 
 interface Customer {
@@ -387,6 +393,7 @@ export class RivoState {
     const c = this.resolve(input.customerIdentifier);
     if (!c) return { status: 404, errors: [`Customer not found: ${input.customerIdentifier}`] };
     const t = tallies.get(c.id) ?? { points: c.points, creditsCents: c.creditsCents };
+    if (input.expiresAt !== null && this.behaviour.expiresAtRefused) return { status: 422, errors: ['expires_at is not a permitted parameter'] };
     if (this.behaviour.refuseNegativeBelowZero) {
       if (input.pointsDiff < 0 && t.points + input.pointsDiff < 0) return { status: 422, errors: ['points_tally cannot be negative'] };
       if (input.creditsDiffCents < 0 && t.creditsCents + input.creditsDiffCents < 0) return { status: 422, errors: ['credits_tally cannot be negative'] };
@@ -421,7 +428,7 @@ export class RivoState {
       custom_action_name: input.customActionName,
       applied_at: input.appliedAt,
       created_at: now.toISOString(),
-      expires_at: null,
+      expires_at: this.behaviour.expiresAtIgnored ? null : input.expiresAt,
       revoked_at: null,
       skip_email: input.skipEmailRaw,
       via_batch: viaBatch,

@@ -16,6 +16,8 @@ export interface ShownEvent {
   points: number;
   creditsCents: number;
   value: string | null;
+  /** The `expires_at` this event carries to Rivo (null: none). */
+  expiresAt: string | null;
   status: string;
   attempts: number;
   rivoEventId: string | null;
@@ -35,6 +37,8 @@ export interface ShownCustomer {
     creditCents: number | null;
     tier: string | null;
     birthday: string | null;
+    /** Yotpo's `points_expire_at` as read (unreadable text is kept as given; the plan's notes say so). */
+    pointsExpireAt: string | null;
     source: string;
     extractedAt: string;
     invalidReason: string | null;
@@ -67,11 +71,11 @@ export function showCustomer(db: Db, c: CustomerRow, redact = false): ShownCusto
   const events = (
     db
       .prepare(
-        `SELECT key, kind, role, generation, points_amount, credits_cents, value, status, attempts, rivo_event_id, last_error, done_at
+        `SELECT key, kind, role, generation, points_amount, credits_cents, value, expires_at, status, attempts, rivo_event_id, last_error, done_at
          FROM events WHERE customer_key = ? ORDER BY generation, created_at, key`,
       )
       .all(c.key) as {
-      key: string; kind: string; role: string; generation: number; points_amount: number; credits_cents: number; value: string | null;
+      key: string; kind: string; role: string; generation: number; points_amount: number; credits_cents: number; value: string | null; expires_at: string | null;
       status: string; attempts: number; rivo_event_id: string | null; last_error: string | null; done_at: string | null;
     }[]
   ).map((e) => ({
@@ -82,6 +86,7 @@ export function showCustomer(db: Db, c: CustomerRow, redact = false): ShownCusto
     points: e.points_amount,
     creditsCents: e.credits_cents,
     value: e.value,
+    expiresAt: e.expires_at,
     status: e.status,
     attempts: e.attempts,
     rivoEventId: e.rivo_event_id,
@@ -116,6 +121,7 @@ export function showCustomer(db: Db, c: CustomerRow, redact = false): ShownCusto
       creditCents: c.credit_cents,
       tier: c.tier_name,
       birthday,
+      pointsExpireAt: r.text(c.points_expire_at ?? null),
       source: c.source,
       extractedAt: c.extracted_at,
       invalidReason: c.invalid_reason,

@@ -40,7 +40,7 @@ describe('pilot on the sandbox as modelled', () => {
     expect(r.json.customer).toMatchObject({ given: STAFF, rivoId: w.staffId, email: STAFF });
     const a = r.json.assumptions;
     expect(Object.keys(a).sort()).toEqual(
-      ['batch_atomicity', 'batch_item_results', 'batch_skip_email', 'events_listing', 'lifetime_model', 'negative_below_zero', 'note_verbatim'].sort(),
+      ['batch_atomicity', 'batch_item_results', 'batch_skip_email', 'events_listing', 'expires_at', 'lifetime_model', 'negative_below_zero', 'note_verbatim'].sort(),
     );
     expect(a.events_listing).toMatchObject({ status: 'confirmed', observed: { order: 'newest_first', perPageCap: 250 } });
     expect(a.note_verbatim.status).toBe('confirmed');
@@ -49,11 +49,20 @@ describe('pilot on the sandbox as modelled', () => {
     expect(a.negative_below_zero).toMatchObject({ status: 'confirmed', observed: { accepted: true, debit: -8 } });
     expect(a.lifetime_model).toMatchObject({ status: 'confirmed', observed: { model: 'positive_only', lifetimeChangeOnCredit: 1, lifetimeChangeOnDebit: 0 } });
     expect(a.batch_skip_email).toMatchObject({ status: 'unknown', observed: { batchEventSent: true, personAnswered: null } });
+    expect(a.expires_at).toMatchObject({ status: 'confirmed', observed: { outcome: 'accepted' } });
+    expect(a.expires_at.observed.listed).toBe(a.expires_at.observed.sent);
+    // The probe's event, as the sandbox stored it: the date a year ahead, at midnight UTC.
+    const probe = w.sb.rivo.eventsFor(STAFF).filter((e) => e.expires_at !== null);
+    expect(probe).toHaveLength(1);
+    expect(probe[0]!.expires_at).toBe(a.expires_at.observed.sent);
+    expect(probe[0]!.expires_at).toMatch(/^\d{4}-\d{2}-\d{2}T00:00:00\.000Z$/);
+    expect(Date.parse(probe[0]!.expires_at!) - Date.parse(probe[0]!.created_at)).toBeGreaterThan(364 * 86_400_000);
     for (const x of Object.values(a) as { setting: unknown }[]) expect(typeof x.setting).toBe('string');
 
     expectRestored(w);
-    // +1 (listing), +1 (listing), +1 (batch), +1 (email batch), +8 (restoring the −8 below-zero debit): only lifetime moves.
-    expect(w.sb.rivo.customer(STAFF)!.lifetime_earnings_tally).toBe(52);
+    // +1 (listing), +1 (listing), +1 (batch), +1 (email batch), +1 (expires_at), +8 (restoring the −8 below-zero
+    // debit): only lifetime moves.
+    expect(w.sb.rivo.customer(STAFF)!.lifetime_earnings_tally).toBe(53);
     expect(r.json).toMatchObject({ restored: true, before: { points: 7, creditsCents: 150 }, after: { points: 7, creditsCents: 150 } });
     expect(w.sb.stats().rivo.emailsSent).toBe(0);
     expectNoKeyTwice(w);
@@ -71,6 +80,7 @@ describe('pilot on the sandbox as modelled', () => {
         negativeBelowZero: true,
         lifetimeModel: 'positive_only',
         batchSkipEmail: 'unknown',
+        expiresAt: 'accepted',
       });
     } finally {
       db.close();
@@ -88,7 +98,7 @@ describe('pilot on the sandbox as modelled', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/events_listing\s+confirmed/);
     expect(r.stdout).toMatch(/batch_skip_email\s+unknown/);
-    expect(r.stdout).toContain('Restored: points 7 → 7, store credit 1.50 → 1.50; lifetime 40 → 52');
+    expect(r.stdout).toContain('Restored: points 7 → 7, store credit 1.50 → 1.50; lifetime 40 → 53');
     expect(r.stdout).toContain('pilot --confirm-no-email');
     expect(r.stdout).toContain('Send mode: single');
     // The pre-flight checklist: webhooks fire for API events whatever skip_email says; tiers may email too.
@@ -120,6 +130,8 @@ describe('pilot against a Rivo that behaves the other way', () => {
     { name: 'item errors in a 2xx', rivo: { batchItemErrorsIn2xx: true }, assumption: 'batch_item_results', observed: { status: 200, namesFailedItem: true, failuresIn2xx: true }, exit: 0 },
     { name: 'debits below zero refused', rivo: { refuseNegativeBelowZero: true }, assumption: 'negative_below_zero', observed: { accepted: false, debit: -8 }, exit: 0 },
     { name: 'debits lowering lifetime', rivo: { lifetimeNet: true }, assumption: 'lifetime_model', observed: { model: 'net', lifetimeChangeOnCredit: 1, lifetimeChangeOnDebit: -4 }, exit: 3 },
+    { name: 'expires_at dropped', rivo: { expiresAtIgnored: true }, assumption: 'expires_at', observed: { outcome: 'ignored', listed: null }, exit: 0 },
+    { name: 'expires_at refused', rivo: { expiresAtRefused: true }, assumption: 'expires_at', observed: { outcome: 'refused' }, exit: 0 },
     { name: 'no tier endpoint', rivo: { tierEndpointMissing: true }, assumption: 'tier_endpoint', observed: { status: 404 }, exit: 3, args: ['--probe-updates'] },
     { name: 'a month-day birthday', rivo: { dobMonthDayOnly: true }, assumption: 'dob_format', observed: { sent: '2000-01-15', status: 422 }, exit: 3, args: ['--probe-updates'] },
   ];

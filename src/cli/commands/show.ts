@@ -33,7 +33,7 @@ export function formatShown(c: ShownCustomer): string {
   const out = [
     `Customer #${c.seq}  ${c.key}`,
     `  Yotpo        ${v(y.email)} · Shopify id ${v(y.shopifyId)} · ${v(y.name)}`,
-    `               points ${v(y.pointsBalance)} (earned ${v(y.pointsEarned)}), credit ${money(y.creditCents)}, tier ${v(y.tier)}, birthday ${v(y.birthday)}`,
+    `               points ${v(y.pointsBalance)} (earned ${v(y.pointsEarned)}), credit ${money(y.creditCents)}, tier ${v(y.tier)}, birthday ${v(y.birthday)}, points expire ${v(y.pointsExpireAt)}`,
     `               read from ${y.source} at ${y.extractedAt}${y.invalidReason ? ` · INVALID: ${y.invalidReason}` : ''}`,
     `  Identity     ${c.identity.state}${c.identity.reason ? ` (${c.identity.reason})` : ''}`,
     `               Rivo customer ${v(c.identity.rivoId)}${c.identity.rivoEmail ? ` <${c.identity.rivoEmail}>` : ''}` +
@@ -47,6 +47,7 @@ export function formatShown(c: ShownCustomer): string {
     ...c.events.map(
       (e) =>
         `    ${e.key}  ${e.kind}/${e.role} gen ${e.generation}  ${e.kind === 'points' ? `${e.points} pts, ${money(e.creditsCents)} credit` : v(e.value)}  ` +
+        `${e.expiresAt ? `expires_at ${e.expiresAt}  ` : ''}` +
         `${e.status.toUpperCase()}${e.kind === 'points' ? ` · rivo event ${e.rivoEventId ?? (e.status === 'done' ? 'id not returned (found by its key)' : '–')}` : ''}` +
         `${e.attempts ? ` · ${e.attempts} attempt${e.attempts === 1 ? '' : 's'}` : ''}${e.lastError && e.status !== 'done' ? ` (last error: ${e.lastError})` : ''}`,
     ),
