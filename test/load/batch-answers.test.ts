@@ -2,10 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { getCustomer } from '../../src/ledger/customers.js';
 import { replanRejected } from '../../src/ledger/events.js';
 import { statement } from '../../src/ledger/statements.js';
-import { load, type LoadOptions } from '../../src/load/loader.js';
 import { readBatchAnswer } from '../../src/rivo/batch-answer.js';
 import { MODELLED_PROFILE, UNMEASURED_PROFILE } from '../../src/rivo/profile.js';
-import { expectMigratedExactly, expectNoKeyTwice, expectUntouched, harness, population, statuses, type Harness } from './harness.js';
+import { expectMigratedExactly, expectNoKeyTwice, expectUntouched, harness, population, statuses, runLoad, type Harness } from './harness.js';
 
 /**
  * Issue 11, items 4 and 5: batch answers are read item by item (2xx and 4xx alike), and a customer whose debit is
@@ -18,8 +17,7 @@ afterEach(async () => {
   h = undefined;
 });
 
-const run = (x: Harness, over: Partial<LoadOptions> = {}) =>
-  load({ db: x.db, config: x.config, rivo: x.rivo, migrationId: x.migrationId, roundPause: { baseDelayMs: 5, maxDelayMs: 50 }, ...over });
+const run = runLoad;
 
 const problems = (x: Harness) => statement(x.db, 'SELECT customer_key, event_key, kind, detail FROM problems ORDER BY id').all() as Record<string, string>[];
 

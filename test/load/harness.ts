@@ -8,6 +8,7 @@ import { migrationId as readMigrationId, openDb, type Db } from '../../src/db/op
 import type { PlannedEvent, EventRole } from '../../src/domain.js';
 import { recordExtractedPage, recordRivoMatch } from '../../src/ledger/customers.js';
 import { replacePlan } from '../../src/ledger/events.js';
+import { load, type LoadOptions } from '../../src/load/loader.js';
 import type { ExtractedRecord } from '../../src/ledger/types.js';
 import { eventKey, noteWithKey, parseKeysFromNote } from '../../src/mapper/keys.js';
 import { RivoClient } from '../../src/rivo/client.js';
@@ -230,4 +231,9 @@ export function statuses(db: Db): Record<string, number> {
   const out: Record<string, number> = {};
   for (const r of db.prepare('SELECT status, count(*) AS n FROM events GROUP BY status').all() as { status: string; n: number }[]) out[r.status] = r.n;
   return out;
+}
+
+/** `load` on a harness, with the short round pauses every load test wants. */
+export function runLoad(x: Harness, over: Partial<LoadOptions> = {}) {
+  return load({ db: x.db, config: x.config, rivo: x.rivo, migrationId: x.migrationId, roundPause: { baseDelayMs: 5, maxDelayMs: 50 }, ...over });
 }

@@ -2,11 +2,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AuthenticationError, ConnectionError } from '../../src/http/errors.js';
 import { getCustomer } from '../../src/ledger/customers.js';
 import { duplicateEvents, eventsOf, markInFlight } from '../../src/ledger/events.js';
-import { load, type LoadOptions } from '../../src/load/loader.js';
+import { load } from '../../src/load/loader.js';
 import { toOutgoing } from '../../src/load/outgoing.js';
 import { RivoClient } from '../../src/rivo/client.js';
 import { MODELLED_PROFILE } from '../../src/rivo/profile.js';
-import { expectMigratedExactly, expectNoKeyTwice, expectUntouched, harness, keysInRivo, population, statuses, type Harness } from './harness.js';
+import { expectMigratedExactly, expectNoKeyTwice, expectUntouched, harness, keysInRivo, population, statuses, runLoad, type Harness } from './harness.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -14,8 +14,7 @@ afterEach(async () => {
   h = undefined;
 });
 
-const run = (x: Harness, over: Partial<LoadOptions> = {}) =>
-  load({ db: x.db, config: x.config, rivo: x.rivo, migrationId: x.migrationId, roundPause: { baseDelayMs: 5, maxDelayMs: 50 }, ...over });
+const run = runLoad;
 
 describe('load: the plain run', () => {
   it('puts every planned write into Rivo once, in batches, silently, and a re-run sends nothing', async () => {

@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { statement } from '../../src/ledger/statements.js';
-import { load, type LoadOptions } from '../../src/load/loader.js';
 import type { RivoApi } from '../../src/rivo/api.js';
-import { expectMigratedExactly, expectNoKeyTwice, harness, population, statuses, type Customer, type Harness } from './harness.js';
+import { expectMigratedExactly, expectNoKeyTwice, harness, population, statuses, type Customer, runLoad, type Harness } from './harness.js';
 
 /**
  * Issue 11, item 3: a read-back must prove the listing complete before it concludes "absent". Rivo here serves at
@@ -16,8 +15,7 @@ afterEach(async () => {
   h = undefined;
 });
 
-const run = (x: Harness, over: Partial<LoadOptions> = {}) =>
-  load({ db: x.db, config: x.config, rivo: x.rivo, migrationId: x.migrationId, roundPause: { baseDelayMs: 5, maxDelayMs: 50 }, ...over });
+const run = runLoad;
 
 /** Customer activity in Rivo (an order earning 5, a refund taking it back): net zero points, +5 lifetime each. */
 function activity(x: Harness, c: Customer, n: number): void {
