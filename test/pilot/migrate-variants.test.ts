@@ -62,3 +62,32 @@ describe('migrate after the pilot, on each variant, under lost answers and reset
     expect([staff.points_tally, staff.credits_tally]).toEqual([7, '1.5']);
   });
 });
+
+/**
+ * The variants a merchant adapts to by config, as the pilot says: the pilot sees `differs`, and with the setting it
+ * names, `migrate` is exact (verify agrees, lifetime included), with no key twice and no email.
+ */
+const adapted: [string, Record<string, unknown>, Record<string, unknown>, string, unknown][] = [
+  ['lifetime lowered by debits', { lifetimeNet: true }, { negativeEventsLowerLifetime: true }, 'lifetime_model', { model: 'net', lifetimeChangeOnDebit: -4 }],
+  ['no tier endpoint', { tierEndpointMissing: true }, { tiers: false }, 'tier_endpoint', { status: 404 }],
+  ['month-day birthdays only', { dobMonthDayOnly: true }, { birthdays: false }, 'dob_format', { sent: '2000-01-15', status: 422 }],
+];
+
+describe('migrate after the pilot, on a store the config adapts to', () => {
+  it.each(adapted)('%s: the pilot sees it, migrate with the setting it names is exact', async (_name, rivo, mapping, assumption, observed) => {
+    w = await pilotWorld(rivo as never, { mapping });
+    const p = await w.cli(['pilot', '--customer', STAFF, '--probe-updates', '--json']);
+    expect(p.json.assumptions[assumption], p.stdout).toMatchObject({ status: 'differs', observed });
+    expect(p.code, p.stdout).toBe(0);
+    await w.cli(['pilot', '--confirm-no-email', '--json']);
+    const want = expectedFor(w.sb);
+    const m = await w.cli(['migrate', '--json']);
+    expect(m.code, m.stderr).toBe(0);
+    expect(tallyDifferences(w.sb, want.rivo, ['points', 'creditsCents'])).toEqual([]);
+    expect(duplicateKeys(w.sb.rivo.allEvents())).toEqual([]);
+    expect(w.sb.stats().rivo.emailsSent).toBe(0);
+    const v = await w.cli(['verify', '--json']);
+    expect(v.code, v.stdout).toBe(0);
+    expect(v.json.outcomes).toMatchObject({ mismatch: 0, missing: 0 });
+  });
+});
