@@ -71,11 +71,15 @@ export class HttpClient {
     return this.options.system;
   }
 
-  /** Sends once through the gate; throws an HttpError on any failure. Reads (and safe failures) are retried. */
-  async request<T = unknown>(spec: RequestSpec): Promise<HttpResponse<T>> {
+  /**
+   * Sends once through the gate; throws an HttpError on any failure. Reads (and safe failures) are retried.
+   * `shape` turns a 2xx body into the value the caller needs, or says why it cannot (a string): such an answer is a
+   * `BadResponseError`, retried by the same policy as any other failure rather than by a loop of the caller's.
+   */
+  async request<T = unknown>(spec: RequestSpec, shape?: (body: unknown) => T | string): Promise<HttpResponse<T>> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.options.gate.schedule(() => this.sendOnce<T>(spec));
+        return await this.options.gate.schedule(() => this.sendOnce<T>(spec, shape));
       } catch (err) {
         if (!(err instanceof HttpError)) throw err;
         if (!mayRetry(err) || attempt >= this.options.retry.maxRetries) throw err;
@@ -86,7 +90,7 @@ export class HttpClient {
     }
   }
 
-  private async sendOnce<T>(spec: RequestSpec): Promise<HttpResponse<T>> {
+  private async sendOnce<T>(spec: RequestSpec, shape?: (body: unknown) => T | string): Promise<HttpResponse<T>> {
     const { system } = this.options;
     const path = spec.path + queryString(spec.query);
     const encoding = spec.encoding ?? 'json';
@@ -127,7 +131,13 @@ export class HttpClient {
       if (error instanceof RateLimitError && wait === undefined) this.options.gate.pauseFor(1000);
       throw error;
     }
-    return { status: res.status, data: parseJson<T>(system, spec.method, path, res.status, body, kept), headers: resHeaders };
+    const parsed = parseJson<unknown>(system, spec.method, path, res.status, body, kept);
+    if (!shape) return { status: res.status, data: parsed as T, headers: resHeaders };
+    const shaped = shape(parsed);
+    if (typeof shaped === 'string')
+      // JSON, but not what this endpoint answers: a read may ask again; a write may have been applied.
+      throw new BadResponseError({ system, method: spec.method, path, status: res.status, body: truncateBody(kept()), retryable: true, uncertain: spec.method !== 'GET', detail: shaped });
+    return { status: res.status, data: shaped, headers: resHeaders };
   }
 }
 

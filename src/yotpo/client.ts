@@ -1,26 +1,16 @@
 import type { Config, Secrets } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
-import { HttpClient, queryString, type RequestSpec } from '../http/client.js';
-import { BadResponseError, HttpError, NotFoundError, RateLimitError, truncateBody } from '../http/errors.js';
+import { HttpClient, type RequestSpec } from '../http/client.js';
+import { HttpError, NotFoundError, RateLimitError } from '../http/errors.js';
 import { RateGate } from '../http/limiter.js';
-import { DEFAULT_RETRY, backoffDelay, sleep, type RetryPolicy } from '../http/retry.js';
-
-/**
- * The gate spaces requests for a window this much longer than the budget's. Requests leave evenly spaced but arrive
- * with jitter; without slack two of them could land in the server's sliding window one request over the budget.
- * 1% keeps throughput at ≥ 0.99 of the budget while absorbing up to 600 ms of jitter per minute of window.
- */
-export const RATE_SAFETY_MARGIN = 0.01;
+import { DEFAULT_RETRY, type RetryPolicy } from '../http/retry.js';
 
 /** Requests the gate lets run at once. List pages of `/customers/all` use it; spacing still caps the rate. */
 export const DEFAULT_YOTPO_CONCURRENCY = 4;
 
-/**
- * A gate at `perWindow` requests per `windowMs` (default: per minute), with the safety margin applied to both the
- * even spacing and the hard sliding-window check on actual start times (both are the shared `RateGate`'s).
- */
+/** A gate at `perWindow` requests per `windowMs` (default: per minute), with the one safety margin every gate has. */
 export function yotpoRateGate(perWindow: number, windowMs = 60_000, maxConcurrent = DEFAULT_YOTPO_CONCURRENCY): RateGate {
-  return new RateGate(perWindow, Math.ceil(windowMs * (1 + RATE_SAFETY_MARGIN)), maxConcurrent);
+  return RateGate.withMargin(perWindow, windowMs, maxConcurrent);
 }
 
 export interface YotpoClientOptions {
@@ -30,9 +20,8 @@ export interface YotpoClientOptions {
   /** The request budget per minute, shared by every call this client makes. */
   rpm: number;
   timeoutMs?: number;
+  /** One policy for every failure, a JSON answer of the wrong shape included. */
   retry?: Partial<RetryPolicy>;
-  /** How often a 2xx answer that is JSON but not the expected shape is asked for again before giving up. */
-  malformedRetries?: number;
   /** Tests pass a gate with a short window; otherwise one is made at `rpm`. */
   gate?: RateGate;
   maxConcurrent?: number;
@@ -68,13 +57,9 @@ export interface YotpoClientStats {
 export class YotpoClient {
   private readonly http: HttpClient;
   private readonly gate: RateGate;
-  private readonly retry: RetryPolicy;
-  private readonly malformedRetries: number;
   private readonly counters: YotpoClientStats = { requests: 0, retries: 0, rateLimited: 0, firstRequestAt: null, lastRequestAt: null };
 
   constructor(options: YotpoClientOptions) {
-    this.retry = { ...DEFAULT_RETRY, ...options.retry };
-    this.malformedRetries = options.malformedRetries ?? 3;
     this.gate = options.gate ?? yotpoRateGate(options.rpm, 60_000, options.maxConcurrent ?? DEFAULT_YOTPO_CONCURRENCY);
     // Held in the closure only: the options object is not kept, so nothing that prints the client prints the keys.
     const { guid, apiKey } = options;
@@ -83,7 +68,7 @@ export class YotpoClient {
       baseUrl: options.baseUrl.replace(/\/+$/, ''),
       headers: () => ({ 'x-guid': guid, 'x-api-key': apiKey }),
       gate: this.gate,
-      retry: this.retry,
+      retry: { ...DEFAULT_RETRY, ...options.retry },
       timeoutMs: options.timeoutMs ?? 30_000,
       onRequest: () => {
         const now = Date.now();
@@ -175,30 +160,9 @@ export class YotpoClient {
     await this.gate.stop();
   }
 
-  /**
-   * A read whose 2xx body must have a shape. `HttpClient` already retries what failed on the wire (5xx, 429, resets,
-   * HTML instead of JSON); a JSON answer of the wrong shape is asked for again here, a few times, then reported.
-   */
+  /** A read whose 2xx body must have a shape; an answer of another shape is retried like any failed answer. */
   private async getShaped<T>(spec: RequestSpec, shape: (body: unknown) => T | string): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      const res = await this.http.request<unknown>(spec);
-      const result = shape(res.data);
-      if (typeof result !== 'string') return result;
-      const err = new BadResponseError({
-        system: 'yotpo',
-        method: spec.method,
-        path: spec.path + queryString(spec.query),
-        status: res.status,
-        body: truncateBody(typeof res.data === 'string' ? res.data : JSON.stringify(res.data) ?? ''),
-        retryable: true,
-        uncertain: false,
-        detail: result,
-      });
-      if (attempt >= this.malformedRetries) throw err;
-      const delay = backoffDelay(attempt, this.retry);
-      this.counters.retries++;
-      await sleep(delay);
-    }
+    return (await this.http.request<T>(spec, shape)).data;
   }
 }
 

@@ -150,6 +150,8 @@ export interface StartOptions {
   timeoutMs?: number;
   /** Run under this umask (octal string, e.g. '000'), through /bin/sh. */
   umask?: string;
+  /** Run as another user (the test runner must be root): permission bits bind it, as they bind a merchant. */
+  user?: { uid: number; gid: number };
 }
 
 export function startCli(args: string[], options: StartOptions = {}): Running {
@@ -158,7 +160,7 @@ export function startCli(args: string[], options: StartOptions = {}): Running {
     options.umask === undefined
       ? [process.execPath, [BIN, ...args]]
       : ['/bin/sh', ['-c', `umask ${options.umask} && exec "$0" "$@"`, process.execPath, BIN, ...args]];
-  const child = spawn(cmd, argv, { cwd: options.cwd ?? tmpdir(), env: childEnv(options.env ?? {}), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, argv, { cwd: options.cwd ?? tmpdir(), env: childEnv(options.env ?? {}), stdio: ['ignore', 'pipe', 'pipe'], ...options.user });
   let out = '';
   let err = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -189,8 +191,8 @@ export function runCli(args: string[], options: StartOptions = {}): Promise<CliR
  * A command against a workspace: `cmd`, then the workspace's flags, then `extra`. A flag in `extra` that the
  * workspace also sets (`--rivo-base-url`, `--config`…) replaces the workspace's value rather than repeating it.
  */
-export function runIn(ws: Workspace, command: string[], extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  return runCli([...command, ...withFlags(ws.args, extra)], { env: { ...ws.env, ...env }, cwd: ws.dir });
+export function runIn(ws: Workspace, command: string[], extra: string[] = [], env: NodeJS.ProcessEnv = {}, options: Pick<StartOptions, 'user'> = {}): Promise<CliResult> {
+  return runCli([...command, ...withFlags(ws.args, extra)], { env: { ...ws.env, ...env }, cwd: ws.dir, ...options });
 }
 
 /** `base` flags with `extra` appended; a `--flag value` pair of `extra` replaces the same flag in `base`. */

@@ -1,7 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuthenticationError, BadResponseError, ConnectionError, RateLimitError, ServerError } from '../../src/http/errors.js';
 import { EXIT } from '../../src/errors.js';
-import { yotpoRateGate, RATE_SAFETY_MARGIN } from '../../src/yotpo/client.js';
+import { DEFAULT_WINDOW_MARGIN } from '../../src/http/limiter.js';
+import { yotpoRateGate } from '../../src/yotpo/client.js';
+
+/** The gates' margin over the server's window (2 s windows here: 1% is more than the 20 ms floor). */
+const RATE_SAFETY_MARGIN = DEFAULT_WINDOW_MARGIN.ratio;
 import { API_KEY, GUID, customers, startFake, testClient, yotpoRoutes, type FakeServer, type Reply } from './helpers.js';
 import { peak } from '../support/windows.js';
 
@@ -127,14 +131,14 @@ describe('YotpoClient requests', () => {
 
   it('asks again for a JSON answer of the wrong shape, then fails clearly', async () => {
     server = await startFake((_req, n) => (n < 2 ? { json: { data: [] } } : page));
-    const client = testClient(server.url, { malformedRetries: 3 });
+    const client = testClient(server.url, { retry: { maxRetries: 3, baseDelayMs: 5, maxDelayMs: 40 } });
     expect((await client.listRecent(100, null)).customers).toHaveLength(1);
     expect(client.requestCount).toBe(3);
     await client.close();
 
     await server.close();
     server = await startFake(() => ({ json: { customers: 'nope' } }));
-    const failing = testClient(server.url, { malformedRetries: 2 });
+    const failing = testClient(server.url, { retry: { maxRetries: 2, baseDelayMs: 5, maxDelayMs: 40 } });
     const err = await failing.listRecent(100, null).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BadResponseError);
     expect((err as Error).message).toContain('the body has no "customers" array');

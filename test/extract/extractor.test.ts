@@ -22,7 +22,7 @@ afterEach(async () => {
 
 async function setup(handler: (req: Seen, n: number) => Reply | Promise<Reply>, yotpo: Parameters<typeof testConfig>[1] = {}) {
   server = await startFake(handler);
-  client = testClient(server.url, { malformedRetries: 2, retry: { maxRetries: 3, baseDelayMs: 1, maxDelayMs: 5 } });
+  client = testClient(server.url, { retry: { maxRetries: 3, baseDelayMs: 1, maxDelayMs: 5 } });
   const path = tmpDbPath();
   db = openDb(path);
   const config = testConfig(path, { baseUrl: server.url, perPage: 10, listEndpoint: 'recent', ...yotpo });

@@ -115,3 +115,27 @@ export function applyToRivo(
 /** Points events as [role, points, credits] triples: compact expectations for tables. */
 export const pointsParts = (events: readonly PlannedEvent[]) =>
   events.filter((e) => e.kind === 'points').map((e) => [e.role, e.pointsAmount, e.creditsCents] as const);
+
+/**
+ * The ledger's sums after `events` land on top of `start`, written here apart from `src/mapper/migrated.ts` so the
+ * properties check the planner against a second account of the rule rather than against the code it calls.
+ */
+export function ledgerAfter(start: MigratedSoFar, events: readonly PlannedEvent[], negativeEventsLowerLifetime: boolean): MigratedSoFar {
+  const points = events.filter((e) => e.kind === 'points');
+  const sum = (f: (e: PlannedEvent) => number) => points.reduce((acc, e) => acc + f(e), 0);
+  // The latest value of a kind is the one of the highest generation; within a generation, the later in the list.
+  const latest = (kind: PlannedEvent['kind'], before: string | null) =>
+    events.reduce<{ gen: number; value: string | null }>((best, e) => (e.kind === kind && e.generation >= best.gen ? { gen: e.generation, value: e.value } : best), {
+      gen: -Infinity,
+      value: before,
+    }).value;
+  const generations = events.filter((e) => e.role !== 'rollback').map((e) => e.generation);
+  return {
+    earned: start.earned + sum((e) => (negativeEventsLowerLifetime || e.pointsAmount > 0 ? e.pointsAmount : 0)),
+    net: start.net + sum((e) => e.pointsAmount),
+    creditsCents: start.creditsCents + sum((e) => e.creditsCents),
+    tierSet: latest('tier', start.tierSet),
+    dobSet: latest('birthday', start.dobSet),
+    generations: Math.max(start.generations, ...generations),
+  };
+}

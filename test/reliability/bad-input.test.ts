@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { parse } from 'csv-parse/sync';
@@ -408,21 +408,35 @@ describe('unwritable places and a reused DB', () => {
     expectExactMigration(sb, want, 'after the out dir was fixed');
   }
 
-  // Root ignores permission bits, so this one only runs as an ordinary user (as CI usually does).
-  it.skipIf(process.getuid?.() === 0)('a read-only out dir and a read-only DB dir (not as root): a clear message, DB intact', async () => {
+  // Root ignores permission bits: run as root (as CI does), the CLI is started as `nobody`, who owns the workspace
+  // but may not write into the read-only folders, exactly as a merchant's own account would meet them.
+  it('a read-only out dir and a read-only DB dir: a clear message, DB intact', async () => {
     const ws = track(workspace(sb, { name: 'readonly' }));
+    const asRoot = process.getuid?.() === 0;
+    const user = asRoot ? { uid: 65534, gid: 65534 } : undefined;
+    const own = (path: string) => {
+      if (user) chownSync(path, user.uid, user.gid);
+    };
+    own(ws.dir);
+    own(ws.configPath);
     mkdirSync(ws.out, { mode: 0o500 });
-    const r = await runIn(ws, ['migrate'], ['--json']);
+    own(ws.out);
+    const r = await runIn(ws, ['migrate'], ['--json'], {}, { user });
     expect([1, 2], tail(r)).toContain(r.code);
     expect(r.stderr).toContain(ws.out);
+    expect(r.stderr).toMatch(/EACCES|cannot write/i);
+    expect(sb.stats().rivo.writes).toBe(0);
     if (existsSync(ws.db)) expect(integrity(ws.db)).toBe('ok');
     chmodSync(ws.out, 0o700);
 
     const roDir = join(ws.dir, 'ro');
     mkdirSync(roDir, { mode: 0o500 });
-    const d = await runIn(ws, ['migrate'], ['--json', '--db', join(roDir, 'm.sqlite')]);
+    own(roDir);
+    const d = await runIn(ws, ['migrate'], ['--json', '--db', join(roDir, 'm.sqlite')], {}, { user });
     expect([1, 2], tail(d)).toContain(d.code);
     expect(d.stderr).toContain(roDir);
+    expect(existsSync(join(roDir, 'm.sqlite'))).toBe(false);
+    expect(sb.stats().rivo.writes).toBe(0);
     chmodSync(roDir, 0o700);
   });
 

@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hasChromium, PNG_SIGNATURE, screenshot } from '../support/chromium.js';
+import { decodePng, inkedRows, pixelsOf } from '../support/png.js';
 import type { Db } from '../../src/db/open.js';
 import { openDb } from '../../src/db/open.js';
 import { recordExtractedPage, setCustomerState } from '../../src/ledger/customers.js';
@@ -103,7 +104,23 @@ describe('report.html', () => {
   it.skipIf(!hasChromium)('renders in headless chromium', async () => {
     const { dir } = await fixtureHtml();
     const buf = screenshot(join(dir, 'report.html'), join(dir, 'report.png'), '1200,2000');
-    expect(buf.length).toBeGreaterThan(1000);
     expect(buf.subarray(0, 8)).toEqual(PNG_SIGNATURE);
+    const pic = decodePng(buf);
+    // Text down the page, not a blank or half-drawn one.
+    expect(inkedRows(pic)).toBeGreaterThan(400);
+    // The totals card that adds up carries its green rule, and the attention rows their pink (the CSS's own colours).
+    expect(pixelsOf(pic, '#2e9e52')).toBeGreaterThan(2000);
+    expect(pixelsOf(pic, '#fdecec')).toBeGreaterThan(20_000);
+    expect(pixelsOf(pic, '#d23c3c')).toBe(0);
+  });
+
+  it.skipIf(!hasChromium)('a report whose totals do not add up is drawn red in the browser', async () => {
+    const f = buildFixture();
+    opened.push(f.db);
+    f.db.prepare("UPDATE customers SET target_points = target_points + 1 WHERE key = 'c-mig'").run();
+    await writePlanReport({ db: f.db, outDir: f.dir, redact: false, migrationId: f.migrationId, now: NOW });
+    const pic = decodePng(screenshot(join(f.dir, 'report.html'), join(f.dir, 'report.png'), '1200,2000'));
+    expect(pixelsOf(pic, '#d23c3c')).toBeGreaterThan(300);
+    expect(pixelsOf(pic, '#a11b1b', 30)).toBeGreaterThan(50); // the badge's red text
   });
 });
