@@ -3,6 +3,7 @@ import pLimit from 'p-limit';
 import type { Db } from '../db/open.js';
 import { AuthenticationError, HttpError, InvalidRequestError, NotFoundError } from '../http/errors.js';
 import { backoffDelay } from '../http/retry.js';
+import { groupCommit, type GroupCommit } from '../ledger/durable.js';
 import { markAbsent, markDone, markInFlight, markRejected, markUncertain } from '../ledger/events.js';
 import type { EventRow } from '../ledger/types.js';
 import type { RivoApi, RivoEvent } from '../rivo/api.js';
@@ -30,7 +31,8 @@ import {
  * same time, one pass over the sendable customers: a customer with an uncertain write is not sendable, so the
  * settle delay is spent sending everyone else rather than waiting. A customer's tier and birthday updates follow its
  * points as soon as they land, in the same pass. Rules that make it exactly once:
- *  - the intent (`markInFlight`) is committed before a request leaves, the outcome after it answers;
+ *  - the intent (`markInFlight`) is committed, and flushed to disk, before a request leaves; the outcome is committed
+ *    after it answers. Flushes are shared by every intent committed meanwhile (`ledger/durable.ts`);
  *  - a write whose outcome is unknown (`err.uncertain`) is never resent before read-back proved it absent;
  *  - a customer is never in two requests at once: all its planned points events go in one request (or, one by
  *    one, inside one task), so a read-back never races a write of the same customer.
@@ -158,6 +160,8 @@ export class LoadEngine {
   private progressCostMs = 0;
   private round = 0;
   private readonly limit: ReturnType<typeof pLimit>;
+  /** Group commit while the engine runs (`ledger/durable.ts`); none outside `run` / `settleCustomers`. */
+  private commits: GroupCommit | null = null;
 
   constructor(private readonly o: EngineOptions) {
     if (o.batchSize < 1 || o.batchSize > 10) throw new Error(`batchSize must be 1..10, got ${o.batchSize}`);
@@ -168,6 +172,10 @@ export class LoadEngine {
 
   /** Rounds of settle-then-send until nothing is left that this run may do. Throws only what must stop the run. */
   async run(): Promise<EngineStats> {
+    return this.withGroupCommit(() => this.rounds());
+  }
+
+  private async rounds(): Promise<EngineStats> {
     this.progress('start', true);
     let failedRounds = 0;
     while (!this.stopped()) {
@@ -200,6 +208,26 @@ export class LoadEngine {
    * planning. Returns the customers still unsettled.
    */
   async settleCustomers(customerKeys: string[]): Promise<string[]> {
+    return this.withGroupCommit(() => this.settleNow(customerKeys));
+  }
+
+  private async withGroupCommit<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.commits) return fn();
+    this.commits = groupCommit(this.o.db);
+    try {
+      return await fn();
+    } finally {
+      this.commits.restore();
+      this.commits = null;
+    }
+  }
+
+  /** The intents committed so far are on disk: only then may a request leave. */
+  private async intentsOnDisk(): Promise<void> {
+    await this.commits?.sync();
+  }
+
+  private async settleNow(customerKeys: string[]): Promise<string[]> {
     const keys = customerKeys.filter((k) => uncertainEventsOf(this.o.db, k).length > 0);
     if (keys.length) {
       await this.sleep(this.o.settleDelayMs);
@@ -408,6 +436,7 @@ export class LoadEngine {
       this.stats.batchesSent++;
       let answer;
       try {
+        await this.intentsOnDisk();
         answer = await rivo.createEventsBatch(body, this.profile);
       } catch (err) {
         this.writeFailed(err, keys, owners, 'batch');
@@ -458,6 +487,7 @@ export class LoadEngine {
       this.stats.singlesSent++;
       let created: RivoEvent | null;
       try {
+        await this.intentsOnDisk();
         created = await rivo.createEvent(body);
       } catch (err) {
         this.writeFailed(err, [row.key], [customer.key], 'single');
@@ -482,6 +512,7 @@ export class LoadEngine {
       markInFlight(db, [row.key], this.requestId('u'));
       this.stats.updatesSent++;
       try {
+        await this.intentsOnDisk();
         if (row.kind === 'tier') await rivo.setVipTier(row.rivo_id, row.value);
         else await rivo.setDob(row.rivo_id, row.value);
       } catch (err) {
