@@ -36,16 +36,23 @@ export function groupCommit(db: Db): GroupCommit {
 
 /** fsyncs of one file, shared: a caller waits for a flush that started after it called. */
 export function walFlusher(path: string): () => Promise<void> {
-  let running: Promise<void> | null = null;
-  let next: Promise<void> | null = null;
-  const flushOnce = async () => {
+  return sharedFlush(async () => {
     const file = await open(path, 'r');
     try {
       await file.sync();
     } finally {
       await file.close();
     }
-  };
+  });
+}
+
+/**
+ * Turns one flush into a shared one: at most one runs at a time; a caller who arrives while one runs (which may have
+ * started before the caller's commit) waits for the next, which every such caller shares.
+ */
+export function sharedFlush(flushOnce: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | null = null;
+  let next: Promise<void> | null = null;
   const start = (): Promise<void> => {
     const p: Promise<void> = flushOnce().finally(() => {
       if (running === p) running = null;
@@ -54,7 +61,6 @@ export function walFlusher(path: string): () => Promise<void> {
     return p;
   };
   return () => {
-    // A flush already running may have started before this caller's commit: it waits for the one after.
     if (!running) return start();
     next ??= running
       .catch(() => undefined)
