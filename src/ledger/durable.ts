@@ -17,21 +17,77 @@ import type { Db } from '../db/open.js';
  * outcome (done, refused…) is never flushed on its own: if a power cut loses it, the event is still `in_flight` on
  * disk, becomes `uncertain` at the next start and is settled by reading Rivo back, as after any crash.
  *
+ * The writes of one event-loop tick share one transaction (`join`): a request's intent is committed at the end of
+ * the tick it was written in, then flushed, then the request leaves.
+ *
  * Outside WAL mode (or for an in-memory DB) nothing changes: commits stay as they were and `sync` has nothing to do.
  */
 export interface GroupCommit {
-  /** Resolves once every commit made before the call is on disk. */
+  /**
+   * Opens this tick's transaction if none is open: every ledger write until the event loop's next check phase joins
+   * it (the ledger's own transactions become savepoints inside it), and it commits there. Intents and outcomes of
+   * every request answered or leaving in one tick then cost one commit instead of one each.
+   */
+  join(): void;
+  /** Resolves once every write made before the call is committed and on disk. */
   sync(): Promise<void>;
-  /** Puts `synchronous` back as it was. */
+  /** Commits what is open and puts `synchronous` back as it was. */
   restore(): void;
 }
 
 export function groupCommit(db: Db): GroupCommit {
   const wal = !db.memory && !db.readonly && String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
-  if (!wal) return { sync: () => Promise.resolve(), restore: () => undefined };
+  if (!wal) return { join: () => undefined, sync: () => Promise.resolve(), restore: () => undefined };
   const before = db.pragma('synchronous', { simple: true }) as number;
   db.pragma('synchronous = NORMAL');
-  return { sync: walFlusher(`${db.name}-wal`), restore: () => void db.pragma(`synchronous = ${before}`) };
+  const flush = walFlusher(`${db.name}-wal`);
+  let open = false;
+  let committed: Promise<void> | null = null;
+  let resolveCommitted: (() => void) | null = null;
+  let commitError: unknown = null;
+  const commit = () => {
+    if (!open) return;
+    open = false;
+    const done = resolveCommitted!;
+    committed = null;
+    resolveCommitted = null;
+    try {
+      // SQLite may have rolled the transaction back itself (an I/O error): nothing is left to commit then.
+      if (db.inTransaction) db.exec('COMMIT');
+    } catch (err) {
+      commitError = err;
+    }
+    done();
+  };
+  const checked = () => {
+    if (commitError) {
+      const err = commitError;
+      commitError = null;
+      throw err;
+    }
+  };
+  return {
+    join: () => {
+      // Inside someone else's transaction (or ours), the writes already join an open one.
+      if (open || db.inTransaction) return;
+      db.exec('BEGIN');
+      open = true;
+      committed = new Promise((resolve) => (resolveCommitted = resolve));
+      setImmediate(commit);
+    },
+    sync: async () => {
+      if (committed) await committed;
+      checked();
+      // Nothing may leave on the strength of a write still inside a transaction that is not ours to commit.
+      if (db.inTransaction) throw new Error('the ledger is inside a transaction that is not committed; nothing is sent before it is');
+      await flush();
+    },
+    restore: () => {
+      commit();
+      db.pragma(`synchronous = ${before}`);
+      checked();
+    },
+  };
 }
 
 /** fsyncs of one file, shared: a caller waits for a flush that started after it called. */

@@ -222,9 +222,14 @@ export class LoadEngine {
     }
   }
 
-  /** The intents committed so far are on disk: only then may a request leave. */
+  /** The intents written so far are committed and on disk: only then may a request leave. */
   private async intentsOnDisk(): Promise<void> {
     await this.commits?.sync();
+  }
+
+  /** The ledger writes that follow (until this tick ends) share the tick's one transaction. */
+  private tick(): void {
+    this.commits?.join();
   }
 
   private async settleNow(customerKeys: string[]): Promise<string[]> {
@@ -271,6 +276,7 @@ export class LoadEngine {
   /** Reads the customer back and decides its uncertain writes (`settle.ts`); then checks for a half-applied set. */
   private async settleCustomer(customerKey: string): Promise<void> {
     const r = await settleCustomer({ db: this.o.db, rivo: this.o.rivo, profile: this.profile }, customerKey);
+    this.tick();
     this.stats.settled.found += r.found;
     this.stats.settled.absent += r.absent;
     for (const d of r.duplicates) {
@@ -432,6 +438,7 @@ export class LoadEngine {
       const keys = chunk.map((e) => e.key);
       const body = chunk.map(toOutgoing);
       const owners = [...new Set(chunk.map((e) => e.customer_key))];
+      this.tick();
       markInFlight(db, keys, this.requestId('b'));
       this.stats.batchesSent++;
       let answer;
@@ -439,9 +446,11 @@ export class LoadEngine {
         await this.intentsOnDisk();
         answer = await rivo.createEventsBatch(body, this.profile);
       } catch (err) {
+        this.tick();
         this.writeFailed(err, keys, owners, 'batch');
         return false;
       }
+      this.tick();
       if (!this.recordItems(chunk, answer.items)) all = false;
       for (const c of owners) this.checkHalves(c);
       if (!all) return false;
@@ -483,6 +492,7 @@ export class LoadEngine {
     for (const row of customer.events) {
       if (this.stopped()) return false;
       const body = toOutgoing(row);
+      this.tick();
       markInFlight(db, [row.key], this.requestId('s'));
       this.stats.singlesSent++;
       let created: RivoEvent | null;
@@ -490,10 +500,12 @@ export class LoadEngine {
         await this.intentsOnDisk();
         created = await rivo.createEvent(body);
       } catch (err) {
+        this.tick();
         this.writeFailed(err, [row.key], [customer.key], 'single');
         this.checkHalves(customer.key);
         return false;
       }
+      this.tick();
       markDone(db, [{ key: row.key, rivoEventId: created?.id ?? null }]);
       this.stats.eventsLanded++;
     }
@@ -509,6 +521,7 @@ export class LoadEngine {
         this.stats.rejected++;
         return;
       }
+      this.tick();
       markInFlight(db, [row.key], this.requestId('u'));
       this.stats.updatesSent++;
       try {
@@ -516,9 +529,11 @@ export class LoadEngine {
         if (row.kind === 'tier') await rivo.setVipTier(row.rivo_id, row.value);
         else await rivo.setDob(row.rivo_id, row.value);
       } catch (err) {
+        this.tick();
         this.writeFailed(err, [row.key], [customer.key], 'single');
         return;
       }
+      this.tick();
       markDone(db, [{ key: row.key }]);
       this.stats.eventsLanded++;
     }

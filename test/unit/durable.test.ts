@@ -80,3 +80,50 @@ describe('groupCommit', () => {
     db.close();
   });
 });
+
+describe('groupCommit: one transaction per tick', () => {
+  it('writes of one tick commit together at its end; sync waits for that commit, then for the disk', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'y2r-durable-')), 'm.sqlite');
+    const db = openDb(path);
+    const other = new Database(path, { readonly: true });
+    const seen = () => other.prepare("SELECT count(*) FROM meta WHERE key LIKE 'tick-%'").pluck().get();
+    const g = groupCommit(db);
+    g.join();
+    db.prepare("INSERT INTO meta (key, value) VALUES ('tick-1', 'x')").run();
+    db.transaction(() => db.prepare("INSERT INTO meta (key, value) VALUES ('tick-2', 'x')").run())(); // a savepoint inside
+    g.join(); // already open: joins it
+    expect(db.inTransaction).toBe(true);
+    expect(seen()).toBe(0); // not committed yet: another connection sees nothing
+    await g.sync();
+    expect(db.inTransaction).toBe(false);
+    expect(seen()).toBe(2);
+    g.restore();
+    other.close();
+    db.close();
+  });
+
+  it('refuses to call writes durable while a transaction that is not its own is open', async () => {
+    const db = openDb(join(mkdtempSync(join(tmpdir(), 'y2r-durable-')), 'm.sqlite'));
+    const g = groupCommit(db);
+    db.exec('BEGIN');
+    g.join(); // someone else's transaction: not ours to commit
+    await expect(g.sync()).rejects.toThrow(/not committed/);
+    db.exec('ROLLBACK');
+    g.restore();
+    db.close();
+  });
+
+  it('restore commits what the tick left open', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'y2r-durable-')), 'm.sqlite');
+    const db = openDb(path);
+    const g = groupCommit(db);
+    g.join();
+    db.prepare("INSERT INTO meta (key, value) VALUES ('tick-r', 'x')").run();
+    g.restore();
+    expect(db.inTransaction).toBe(false);
+    db.close();
+    const again = new Database(path, { readonly: true });
+    expect(again.prepare("SELECT value FROM meta WHERE key = 'tick-r'").pluck().get()).toBe('x');
+    again.close();
+  });
+});
