@@ -36,10 +36,8 @@ export interface GroupCommit {
 }
 
 export function groupCommit(db: Db): GroupCommit {
-  const wal = !db.memory && !db.readonly && String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
-  if (!wal) return { join: () => undefined, sync: () => Promise.resolve(), restore: () => undefined };
-  const before = db.pragma('synchronous', { simple: true }) as number;
-  db.pragma('synchronous = NORMAL');
+  if (!isWalOnDisk(db)) return { join: () => undefined, sync: () => Promise.resolve(), restore: () => undefined };
+  const release = relaxSync(db);
   const flush = walFlusher(`${db.name}-wal`);
   let open = false;
   let committed: Promise<void> | null = null;
@@ -84,10 +82,47 @@ export function groupCommit(db: Db): GroupCommit {
     },
     restore: () => {
       commit();
-      db.pragma(`synchronous = ${before}`);
+      release();
       checked();
     },
   };
+}
+
+const relaxed = new WeakMap<Db, { holders: number; before: number }>();
+
+/**
+ * Commits without their own fsync (`synchronous = NORMAL`) until the returned function is called; nested holders
+ * (the loader and an extraction running beside it in `migrate`) share it, and the setting goes back when the last
+ * one releases. Only for work whose tail may be lost by a power cut without harm (see above): nothing outside may
+ * act on such a commit before a flush (`GroupCommit.sync`, `flushWal`).
+ */
+export function relaxSync(db: Db): () => void {
+  let state = relaxed.get(db);
+  if (!state) {
+    state = { holders: 0, before: db.pragma('synchronous', { simple: true }) as number };
+    relaxed.set(db, state);
+    db.pragma('synchronous = NORMAL');
+  }
+  state.holders++;
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    const s = relaxed.get(db)!;
+    if (--s.holders > 0) return;
+    relaxed.delete(db);
+    if (db.open && !db.inTransaction) db.pragma(`synchronous = ${s.before}`);
+  };
+}
+
+/** Whether commits on this DB go to a WAL file that `flushWal` can make durable. */
+export function isWalOnDisk(db: Db): boolean {
+  return !db.memory && !db.readonly && String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
+}
+
+/** Every commit made so far is on disk (one fsync of the WAL file; nothing to do outside WAL mode). */
+export async function flushWal(db: Db): Promise<void> {
+  if (isWalOnDisk(db)) await walFlusher(`${db.name}-wal`)();
 }
 
 /** fsyncs of one file, shared: a caller waits for a flush that started after it called. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { openDb } from '../../src/db/open.js';
-import { groupCommit, sharedFlush } from '../../src/ledger/durable.js';
+import { groupCommit, relaxSync, sharedFlush } from '../../src/ledger/durable.js';
 
 /** A flush we finish by hand, recording when each one started. */
 function manualFlush() {
@@ -125,5 +125,19 @@ describe('groupCommit: one transaction per tick', () => {
     const again = new Database(path, { readonly: true });
     expect(again.prepare("SELECT value FROM meta WHERE key = 'tick-r'").pluck().get()).toBe('x');
     again.close();
+  });
+});
+
+describe('relaxSync', () => {
+  it('is shared by nested holders: synchronous goes back to FULL only when the last one releases', () => {
+    const db = openDb(join(mkdtempSync(join(tmpdir(), 'y2r-durable-')), 'm.sqlite'));
+    const extraction = relaxSync(db);
+    const loader = groupCommit(db);
+    expect(db.pragma('synchronous', { simple: true })).toBe(1);
+    extraction(); // the extraction ends while the loader still runs
+    expect(db.pragma('synchronous', { simple: true })).toBe(1);
+    loader.restore();
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    db.close();
   });
 });
