@@ -55,11 +55,13 @@ export function recordExtractedPage(db: Db, records: ExtractedRecord[], cursor: 
     const at = now();
     let added = 0;
     let changed = 0;
+    // One writer, inside this transaction: the next seq is read once per page, not once per record.
+    let seq = nextSeq.get() as number;
     for (const r of records) {
       const params = { ...r, optedIn: r.optedIn === null ? null : r.optedIn ? 1 : 0, at };
       const existing = find.get(r.key) as { values_hash: string; state: CustomerState } | undefined;
       if (!existing) {
-        insert.run({ ...params, seq: nextSeq.get(), state: r.invalidReason ? 'invalid' : 'pending' });
+        insert.run({ ...params, seq: seq++, state: r.invalidReason ? 'invalid' : 'pending' });
         added++;
         continue;
       }
