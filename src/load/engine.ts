@@ -167,7 +167,7 @@ export class LoadEngine {
     if (o.batchSize < 1 || o.batchSize > 10) throw new Error(`batchSize must be 1..10, got ${o.batchSize}`);
     this.startRequests = o.rivo.requestCount;
     this.profile = o.profile ?? UNMEASURED_PROFILE;
-    this.limit = pLimit(Math.max(1, o.concurrency));
+    this.limit = pLimit(this.pipeline());
   }
 
   /** Rounds of settle-then-send until nothing is left that this run may do. Throws only what must stop the run. */
@@ -220,6 +220,15 @@ export class LoadEngine {
       this.commits.restore();
       this.commits = null;
     }
+  }
+
+  /**
+   * Units worked on at once: twice the requests allowed in flight (`concurrency`, which the Rivo client's gate
+   * enforces). The extra ones have their intents flushed to disk and wait in the gate, so the flush is not on every
+   * request's critical path. After a crash they are settled by read-back like any write in flight.
+   */
+  private pipeline(): number {
+    return Math.max(1, this.o.concurrency) * 2;
   }
 
   /** The intents written so far are committed and on disk: only then may a request leave. */
@@ -357,7 +366,7 @@ export class LoadEngine {
         });
       }
     };
-    await Promise.all(Array.from({ length: Math.max(1, this.o.concurrency) }, worker));
+    await Promise.all(Array.from({ length: this.pipeline() }, worker));
     return units;
   }
 
