@@ -1,4 +1,4 @@
-import { measureCsvDryRun, type DryRunMeasure } from './dryrun.js';
+import { DRY_RUN_RSS_TARGET_MB, measureCsvDryRun, type DryRunMeasure } from './dryrun.js';
 import { fmt, isEntry, printTable, quick, type BenchResult } from './lib/figures.js';
 
 /**
@@ -6,7 +6,8 @@ import { fmt, isEntry, printTable, quick, type BenchResult } from './lib/figures
  * probe: the same figure as VmHWM). Like for like: the dry run from a CSV export (`extract --from-csv`, then `plan`
  * with its reports) at 10k and at 1M customers; a full API migration of a million customers does not fit in a
  * benchmark (two million Rivo requests), so the 10k full `migrate` (from the overhead benchmark) is shown beside it.
- * Targets: the 1M run within 1.5x the 10k run, and under 300 MB.
+ * Targets: the 1M run within 1.5x the 10k run, and at most 250 MB (issue 13; the 20k `migrate`'s own target, 200 MB,
+ * is in the wall benchmark).
  */
 
 export interface RssInputs {
@@ -40,15 +41,15 @@ export async function benchRss(inputs: RssInputs = {}): Promise<BenchResult> {
       pass: ratio <= 1.5,
       note: 'child processes (extract --from-csv, then plan with its reports); peak of the two',
     },
-    { name: `peak RSS, dry run ${fmt.n(large.customers)} (CSV) / 300 MB`, value: fmt.mb(large.maxRssKb), target: '< 300 MB', ratio: large.maxRssKb / 1024 / 300, pass: large.maxRssKb / 1024 < 300 },
+    { name: `peak RSS, dry run ${fmt.n(large.customers)} (CSV)`, value: fmt.mb(large.maxRssKb), target: `<= ${DRY_RUN_RSS_TARGET_MB} MB`, ratio: large.maxRssKb / 1024 / DRY_RUN_RSS_TARGET_MB, pass: large.maxRssKb / 1024 <= DRY_RUN_RSS_TARGET_MB },
   ];
   if (inputs.migrate10kKb)
     figures.push({
-      name: 'peak RSS, full migrate 10,000 (API) / 300 MB',
+      name: 'peak RSS, full migrate 10,000 (API, limits off)',
       value: fmt.mb(inputs.migrate10kKb),
-      target: '< 300 MB',
-      ratio: inputs.migrate10kKb / 1024 / 300,
-      pass: inputs.migrate10kKb / 1024 < 300,
+      target: 'info',
+      ratio: null,
+      pass: null,
       note: 'the overhead benchmark\'s run (limits off): extract, plan, load, verify and reports in one process',
     });
   return { name: 'rss', lines, figures };

@@ -22,6 +22,8 @@ export interface CliRun {
   wallMs: number;
   /** Peak RSS of the child in KB (null when it was killed before it could say). */
   maxRssKb: number | null;
+  /** CPU seconds (user + system) of the child alone (null when it was killed before it could say). */
+  cpuSeconds: number | null;
   /** The `--json` summary line, parsed. */
   summary: Record<string, unknown> | null;
   stderrTail: string;
@@ -67,9 +69,12 @@ export function runCli(args: string[], options: CliOptions): Promise<CliRun> {
     child.once('close', (exitCode, signal) => {
       const wallMs = performance.now() - started;
       let maxRssKb: number | null = null;
+      let cpuSeconds: number | null = null;
       if (existsSync(rssFile)) {
         try {
-          maxRssKb = (JSON.parse(readFileSync(rssFile, 'utf8')) as { maxRssKb: number }).maxRssKb;
+          const probe = JSON.parse(readFileSync(rssFile, 'utf8')) as { maxRssKb: number; cpuUserUs: number; cpuSystemUs: number };
+          maxRssKb = probe.maxRssKb;
+          cpuSeconds = (probe.cpuUserUs + probe.cpuSystemUs) / 1e6;
         } catch {
           maxRssKb = null;
         }
@@ -84,7 +89,7 @@ export function runCli(args: string[], options: CliOptions): Promise<CliRun> {
           summary = null;
         }
       }
-      resolvePromise({ exitCode, signal, wallMs, maxRssKb, summary, stderrTail: stderr.split('\n').slice(-15).join('\n') });
+      resolvePromise({ exitCode, signal, wallMs, maxRssKb, cpuSeconds, summary, stderrTail: stderr.split('\n').slice(-15).join('\n') });
     });
   });
 }
@@ -98,14 +103,14 @@ export function scratchDir(name: string): { dir: string; cleanup: () => void } {
 }
 
 /** The config file a run reads: settling and timeouts (budgets and URLs go as flags). */
-export function writeRunConfig(dir: string, overrides: { settleDelayMs?: number; perPage?: number } = {}): string {
+export function writeRunConfig(dir: string, overrides: { settleDelayMs?: number; perPage?: number; concurrency?: number } = {}): string {
   const path = join(dir, 'bench-config.json');
   writeFileSync(
     path,
     JSON.stringify(
       {
         yotpo: { timeoutMs: 30_000, perPage: overrides.perPage ?? 100 },
-        rivo: { timeoutMs: 30_000, settleDelayMs: overrides.settleDelayMs ?? 5_000 },
+        rivo: { timeoutMs: 30_000, settleDelayMs: overrides.settleDelayMs ?? 5_000, ...(overrides.concurrency ? { concurrency: overrides.concurrency } : {}) },
       },
       null,
       2,

@@ -57,6 +57,8 @@ export function recordExtractedPage(db: Db, records: ExtractedRecord[], cursor: 
     const at = now();
     let added = 0;
     let changed = 0;
+    // One writer, inside this transaction: the next seq is read once per page, not once per record.
+    let seq = nextSeq.get() as number;
     const keys: string[] = [];
     for (const read of records) {
       // A record whose email was edited in Yotpo continues the customer it was merged into (ledger/continuation.ts).
@@ -66,7 +68,7 @@ export function recordExtractedPage(db: Db, records: ExtractedRecord[], cursor: 
       const params = { ...r, optedIn: r.optedIn === null ? null : r.optedIn ? 1 : 0, pointsExpireAt: r.pointsExpireAt ?? null, at };
       const existing = find.get(r.key) as { values_hash: string; state: CustomerState } | undefined;
       if (!existing) {
-        insert.run({ ...params, seq: nextSeq.get(), state: r.invalidReason ? 'invalid' : 'pending' });
+        insert.run({ ...params, seq: seq++, state: r.invalidReason ? 'invalid' : 'pending' });
         added++;
         continue;
       }

@@ -69,14 +69,15 @@ export function markInFlight(db: Db, keys: string[], batchId: string): void {
 export function markDone(db: Db, done: { key: string; rivoEventId?: string | null }[]): void {
   db.transaction(() => {
     const at = now();
-    const stmt = statement(
+    // RETURNING names the customer in the same statement (one lookup less per event on the loader's hot path).
+    const stmt = pluckStatement(
       db,
-      "UPDATE events SET status = 'done', rivo_event_id = coalesce(?, rivo_event_id), last_error = NULL, done_at = ?, updated_at = ? WHERE key = ? AND status IN ('in_flight','uncertain','planned')",
+      "UPDATE events SET status = 'done', rivo_event_id = coalesce(?, rivo_event_id), last_error = NULL, done_at = ?, updated_at = ? WHERE key = ? AND status IN ('in_flight','uncertain','planned') RETURNING customer_key",
     );
     const customers = new Set<string>();
     for (const d of done) {
-      stmt.run(d.rivoEventId ?? null, at, at, d.key);
-      customers.add(customerOf(db, d.key));
+      const c = (stmt.get(d.rivoEventId ?? null, at, at, d.key) as string | undefined) ?? customerOf(db, d.key);
+      customers.add(c);
     }
     for (const c of customers) refreshCustomerState(db, c);
   })();

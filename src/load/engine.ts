@@ -3,6 +3,7 @@ import pLimit from 'p-limit';
 import type { Db } from '../db/open.js';
 import { AuthenticationError, HttpError, InvalidRequestError, NotFoundError } from '../http/errors.js';
 import { backoffDelay } from '../http/retry.js';
+import { groupCommit, type GroupCommit } from '../ledger/durable.js';
 import { markAbsent, markDone, markInFlight, markRejected, markUncertain } from '../ledger/events.js';
 import type { EventRow } from '../ledger/types.js';
 import type { RivoApi, RivoEvent } from '../rivo/api.js';
@@ -30,7 +31,8 @@ import {
  * same time, one pass over the sendable customers: a customer with an uncertain write is not sendable, so the
  * settle delay is spent sending everyone else rather than waiting. A customer's tier and birthday updates follow its
  * points as soon as they land, in the same pass. Rules that make it exactly once:
- *  - the intent (`markInFlight`) is committed before a request leaves, the outcome after it answers;
+ *  - the intent (`markInFlight`) is committed, and flushed to disk, before a request leaves; the outcome is committed
+ *    after it answers. Flushes are shared by every intent committed meanwhile (`ledger/durable.ts`);
  *  - a write whose outcome is unknown (`err.uncertain`) is never resent before read-back proved it absent;
  *  - a customer is never in two requests at once: all its planned points events go in one request (or, one by
  *    one, inside one task), so a read-back never races a write of the same customer.
@@ -158,16 +160,22 @@ export class LoadEngine {
   private progressCostMs = 0;
   private round = 0;
   private readonly limit: ReturnType<typeof pLimit>;
+  /** Group commit while the engine runs (`ledger/durable.ts`); none outside `run` / `settleCustomers`. */
+  private commits: GroupCommit | null = null;
 
   constructor(private readonly o: EngineOptions) {
     if (o.batchSize < 1 || o.batchSize > 10) throw new Error(`batchSize must be 1..10, got ${o.batchSize}`);
     this.startRequests = o.rivo.requestCount;
     this.profile = o.profile ?? UNMEASURED_PROFILE;
-    this.limit = pLimit(Math.max(1, o.concurrency));
+    this.limit = pLimit(this.pipeline());
   }
 
   /** Rounds of settle-then-send until nothing is left that this run may do. Throws only what must stop the run. */
   async run(): Promise<EngineStats> {
+    return this.withGroupCommit(() => this.rounds());
+  }
+
+  private async rounds(): Promise<EngineStats> {
     this.progress('start', true);
     let failedRounds = 0;
     while (!this.stopped()) {
@@ -200,6 +208,40 @@ export class LoadEngine {
    * planning. Returns the customers still unsettled.
    */
   async settleCustomers(customerKeys: string[]): Promise<string[]> {
+    return this.withGroupCommit(() => this.settleNow(customerKeys));
+  }
+
+  private async withGroupCommit<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.commits) return fn();
+    this.commits = groupCommit(this.o.db);
+    try {
+      return await fn();
+    } finally {
+      this.commits.restore();
+      this.commits = null;
+    }
+  }
+
+  /**
+   * Units worked on at once: twice the requests allowed in flight (`concurrency`, which the Rivo client's gate
+   * enforces). The extra ones have their intents flushed to disk and wait in the gate, so the flush is not on every
+   * request's critical path. After a crash they are settled by read-back like any write in flight.
+   */
+  private pipeline(): number {
+    return Math.max(1, this.o.concurrency) * 2;
+  }
+
+  /** The intents written so far are committed and on disk: only then may a request leave. */
+  private async intentsOnDisk(): Promise<void> {
+    await this.commits?.sync();
+  }
+
+  /** The ledger writes that follow (until this tick ends) share the tick's one transaction. */
+  private tick(): void {
+    this.commits?.join();
+  }
+
+  private async settleNow(customerKeys: string[]): Promise<string[]> {
     const keys = customerKeys.filter((k) => uncertainEventsOf(this.o.db, k).length > 0);
     if (keys.length) {
       await this.sleep(this.o.settleDelayMs);
@@ -243,6 +285,7 @@ export class LoadEngine {
   /** Reads the customer back and decides its uncertain writes (`settle.ts`); then checks for a half-applied set. */
   private async settleCustomer(customerKey: string): Promise<void> {
     const r = await settleCustomer({ db: this.o.db, rivo: this.o.rivo, profile: this.profile }, customerKey);
+    this.tick();
     this.stats.settled.found += r.found;
     this.stats.settled.absent += r.absent;
     for (const d of r.duplicates) {
@@ -323,7 +366,7 @@ export class LoadEngine {
         });
       }
     };
-    await Promise.all(Array.from({ length: Math.max(1, this.o.concurrency) }, worker));
+    await Promise.all(Array.from({ length: this.pipeline() }, worker));
     return units;
   }
 
@@ -404,17 +447,23 @@ export class LoadEngine {
       const keys = chunk.map((e) => e.key);
       const body = chunk.map(toOutgoing);
       const owners = [...new Set(chunk.map((e) => e.customer_key))];
+      this.tick();
       markInFlight(db, keys, this.requestId('b'));
       this.stats.batchesSent++;
       let answer;
       try {
+        await this.intentsOnDisk();
         answer = await rivo.createEventsBatch(body, this.profile);
       } catch (err) {
+        this.tick();
         this.writeFailed(err, keys, owners, 'batch');
         return false;
       }
+      this.tick();
       if (!this.recordItems(chunk, answer.items)) all = false;
-      for (const c of owners) this.checkHalves(c);
+      // A half-applied set needs a refused event; a sendable customer had none, so a batch that landed whole cannot
+      // have made one (and the check reads every points event of each owner: worth skipping on the hot path).
+      if (!all) for (const c of owners) this.checkHalves(c);
       if (!all) return false;
     }
     return true;
@@ -454,16 +503,20 @@ export class LoadEngine {
     for (const row of customer.events) {
       if (this.stopped()) return false;
       const body = toOutgoing(row);
+      this.tick();
       markInFlight(db, [row.key], this.requestId('s'));
       this.stats.singlesSent++;
       let created: RivoEvent | null;
       try {
+        await this.intentsOnDisk();
         created = await rivo.createEvent(body);
       } catch (err) {
+        this.tick();
         this.writeFailed(err, [row.key], [customer.key], 'single');
         this.checkHalves(customer.key);
         return false;
       }
+      this.tick();
       markDone(db, [{ key: row.key, rivoEventId: created?.id ?? null }]);
       this.stats.eventsLanded++;
     }
@@ -479,15 +532,19 @@ export class LoadEngine {
         this.stats.rejected++;
         return;
       }
+      this.tick();
       markInFlight(db, [row.key], this.requestId('u'));
       this.stats.updatesSent++;
       try {
+        await this.intentsOnDisk();
         if (row.kind === 'tier') await rivo.setVipTier(row.rivo_id, row.value);
         else await rivo.setDob(row.rivo_id, row.value);
       } catch (err) {
+        this.tick();
         this.writeFailed(err, [row.key], [customer.key], 'single');
         return;
       }
+      this.tick();
       markDone(db, [{ key: row.key }]);
       this.stats.eventsLanded++;
     }

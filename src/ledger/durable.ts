@@ -1,0 +1,164 @@
+import { open } from 'node:fs/promises';
+import type { Db } from '../db/open.js';
+
+/**
+ * Group commit for the loader: "the intent is on disk before the request leaves", at one disk flush per group of
+ * requests instead of one per transaction.
+ *
+ * The migration DB runs in WAL mode with `synchronous = FULL`: every commit waits for an fsync of the WAL file
+ * (~5 ms on the project machine), and the loader commits twice per request (intent, outcome), on the event loop.
+ * At 200 requests/s that is more flushing than a second holds. While the loader runs, commits are made with
+ * `synchronous = NORMAL` (the same WAL writes, no fsync: they survive the process being killed, not a power cut),
+ * and before a request leaves the loader awaits `sync()`: an fsync of the WAL file, off the event loop (libuv's
+ * thread pool), started after the intent was committed. Everyone who committed while one flush ran shares the next.
+ *
+ * Why that is as safe as FULL: the WAL is a log; after a power cut SQLite recovers a prefix of the commits, and every
+ * commit made before a completed fsync of the WAL is in it. So every request that left has its intent on disk. An
+ * outcome (done, refused…) is never flushed on its own: if a power cut loses it, the event is still `in_flight` on
+ * disk, becomes `uncertain` at the next start and is settled by reading Rivo back, as after any crash.
+ *
+ * The writes of one event-loop tick share one transaction (`join`): a request's intent is committed at the end of
+ * the tick it was written in, then flushed, then the request leaves.
+ *
+ * Outside WAL mode (or for an in-memory DB) nothing changes: commits stay as they were and `sync` has nothing to do.
+ */
+export interface GroupCommit {
+  /**
+   * Opens this tick's transaction if none is open: every ledger write until the event loop's next check phase joins
+   * it (the ledger's own transactions become savepoints inside it), and it commits there. Intents and outcomes of
+   * every request answered or leaving in one tick then cost one commit instead of one each.
+   */
+  join(): void;
+  /** Resolves once every write made before the call is committed and on disk. */
+  sync(): Promise<void>;
+  /** Commits what is open and puts `synchronous` back as it was. */
+  restore(): void;
+}
+
+export function groupCommit(db: Db): GroupCommit {
+  if (!isWalOnDisk(db)) return { join: () => undefined, sync: () => Promise.resolve(), restore: () => undefined };
+  const release = relaxSync(db);
+  const flush = walFlusher(`${db.name}-wal`);
+  let open = false;
+  let committed: Promise<void> | null = null;
+  let resolveCommitted: (() => void) | null = null;
+  let commitError: unknown = null;
+  const commit = () => {
+    if (!open) return;
+    open = false;
+    const done = resolveCommitted!;
+    committed = null;
+    resolveCommitted = null;
+    try {
+      // SQLite may have rolled the transaction back itself (an I/O error): nothing is left to commit then.
+      if (db.inTransaction) db.exec('COMMIT');
+    } catch (err) {
+      commitError = err;
+    }
+    done();
+  };
+  const checked = () => {
+    if (commitError) {
+      const err = commitError;
+      commitError = null;
+      throw err;
+    }
+  };
+  return {
+    join: () => {
+      // Inside someone else's transaction (or ours), the writes already join an open one.
+      if (open || db.inTransaction) return;
+      db.exec('BEGIN');
+      open = true;
+      committed = new Promise((resolve) => (resolveCommitted = resolve));
+      setImmediate(commit);
+    },
+    sync: async () => {
+      if (committed) await committed;
+      checked();
+      // Nothing may leave on the strength of a write still inside a transaction that is not ours to commit.
+      if (db.inTransaction) throw new Error('the ledger is inside a transaction that is not committed; nothing is sent before it is');
+      await flush();
+    },
+    restore: () => {
+      commit();
+      release();
+      checked();
+    },
+  };
+}
+
+const relaxed = new WeakMap<Db, { holders: number; before: number }>();
+
+/**
+ * Commits without their own fsync (`synchronous = NORMAL`) until the returned function is called; nested holders
+ * (the loader and an extraction running beside it in `migrate`) share it, and the setting goes back when the last
+ * one releases. Only for work whose tail may be lost by a power cut without harm (see above): nothing outside may
+ * act on such a commit before a flush (`GroupCommit.sync`, `flushWal`).
+ */
+export function relaxSync(db: Db): () => void {
+  let state = relaxed.get(db);
+  if (!state) {
+    state = { holders: 0, before: db.pragma('synchronous', { simple: true }) as number };
+    relaxed.set(db, state);
+    db.pragma('synchronous = NORMAL');
+  }
+  state.holders++;
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    const s = relaxed.get(db)!;
+    if (--s.holders > 0) return;
+    relaxed.delete(db);
+    if (db.open && !db.inTransaction) db.pragma(`synchronous = ${s.before}`);
+  };
+}
+
+/** Whether commits on this DB go to a WAL file that `flushWal` can make durable. */
+export function isWalOnDisk(db: Db): boolean {
+  return !db.memory && !db.readonly && String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
+}
+
+/** Every commit made so far is on disk (one fsync of the WAL file; nothing to do outside WAL mode). */
+export async function flushWal(db: Db): Promise<void> {
+  if (isWalOnDisk(db)) await walFlusher(`${db.name}-wal`)();
+}
+
+/** fsyncs of one file, shared: a caller waits for a flush that started after it called. */
+export function walFlusher(path: string): () => Promise<void> {
+  return sharedFlush(async () => {
+    const file = await open(path, 'r');
+    try {
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+  });
+}
+
+/**
+ * Turns one flush into a shared one: at most one runs at a time; a caller who arrives while one runs (which may have
+ * started before the caller's commit) waits for the next, which every such caller shares.
+ */
+export function sharedFlush(flushOnce: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | null = null;
+  let next: Promise<void> | null = null;
+  const start = (): Promise<void> => {
+    const p: Promise<void> = flushOnce().finally(() => {
+      if (running === p) running = null;
+    });
+    running = p;
+    return p;
+  };
+  return () => {
+    if (!running) return start();
+    next ??= running
+      .catch(() => undefined)
+      .then(() => {
+        next = null;
+        return start();
+      });
+    return next;
+  };
+}
