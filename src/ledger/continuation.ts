@@ -114,3 +114,31 @@ export function postedByAnotherRecord(db: Db, rivoId: string, key: string): stri
     ) as string | undefined) ?? null
   );
 }
+
+/**
+ * What a record with no Shopify id and no identityMap entry may be (issue 11, item 6). Nothing links it to the record
+ * it was before an email edit, so crediting it could pay one person's points twice: once already under the old email,
+ * again under the new one (on whichever Rivo customer the new email finds). When a migrated record of the same name,
+ * without a Shopify id either, is gone from the latest complete Yotpo pass, the tool cannot prove the new record is
+ * someone else: it holds it (`held`), and while the pass is under way, it waits. The merchant decides with an
+ * identityMap entry (to the earlier Rivo customer: the migration continues as a delta; to its own: it is credited).
+ */
+export type PossibleEdit = { kind: 'none' } | { kind: 'wait'; of: CustomerRow } | { kind: 'held'; of: CustomerRow };
+
+export function possibleEditOf(db: Db, row: CustomerRow, identityMap: Readonly<Record<string, string>>): PossibleEdit {
+  const first = row.first_name?.trim().toLowerCase();
+  const last = row.last_name?.trim().toLowerCase();
+  if (row.third_party_id?.trim() || !first || !last || explicitTarget(row, identityMap) !== null) return { kind: 'none' };
+  const candidates = statement(
+    db,
+    `SELECT c.* FROM customers c WHERE lower(trim(c.first_name)) = ? AND lower(trim(c.last_name)) = ? AND c.key <> ?
+       AND coalesce(trim(c.third_party_id), '') = '' AND ${POSTED} ORDER BY c.seq`,
+  ).all(first, last, row.key) as CustomerRow[];
+  if (!candidates.length) return { kind: 'none' };
+  const pass = getMeta(db, EXTRACT_PASS);
+  // Without pass stamps presence cannot be told: a record read by an older version counts as still in Yotpo.
+  const gone = candidates.filter((c) => pass !== null && c.seen_pass !== null && c.seen_pass !== undefined && c.seen_pass !== pass);
+  const unseenYet = candidates.filter((c) => pass !== null && c.seen_pass !== pass);
+  if (getMeta(db, EXTRACT_PASS_DONE) !== pass && unseenYet.length) return { kind: 'wait', of: unseenYet[0]! };
+  return gone.length ? { kind: 'held', of: gone[0]! } : { kind: 'none' };
+}

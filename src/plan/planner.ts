@@ -4,7 +4,7 @@ import { getMeta } from '../db/open.js';
 import { ConfigError } from '../errors.js';
 import { getCustomer, hasPostedEvents, iterateCustomers, recordPlanTargets, recordProblem, recordRivoMatch, setCustomerState } from '../ledger/customers.js';
 import { postedEvents, replacePlan } from '../ledger/events.js';
-import { findContinuation, mergeContinuation, postedByAnotherRecord, type Continuation } from '../ledger/continuation.js';
+import { findContinuation, mergeContinuation, possibleEditOf, postedByAnotherRecord, type Continuation } from '../ledger/continuation.js';
 import { hasUnsettledEvents, holdCustomer } from '../ledger/plan.js';
 import type { CustomerRow } from '../ledger/types.js';
 import { foldEvents, planCustomer, resolveIdentities, type Resolution, type RivoLookup } from '../mapper/index.js';
@@ -193,6 +193,22 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
         holdCustomer(db, row.key, 'conflict', reason);
         if (!db.prepare("SELECT 1 FROM problems WHERE customer_key = ? AND kind = 'late_conflict' AND detail = ?").get(row.key, reason))
           recordProblem(db, { customerKey: row.key, kind: 'late_conflict', detail: reason });
+        summary.conflicts++;
+        return;
+      }
+      const edit = hasPostedEvents(db, row.key) ? { kind: 'none' as const } : possibleEditOf(db, row, identityMap);
+      if (edit.kind === 'wait') {
+        summary.awaitingContinuation++; // a migrated record of the same name may still be read in this pass
+        return;
+      }
+      if (edit.kind === 'held') {
+        const reason =
+          `Yotpo record ${row.key} has no Shopify id and the same name as ${edit.of.key}, whose points this migration already sent ` +
+          'and which is no longer in Yotpo: it may be that customer under an edited email, so it is held, never credited. ' +
+          `If it is, map it in mapping.identityMap to Rivo customer ${edit.of.rivo_id ?? '?'} (that migration continues as a delta); if not, map it to its own Rivo id`;
+        holdCustomer(db, row.key, 'conflict', reason);
+        if (!db.prepare("SELECT 1 FROM problems WHERE customer_key = ? AND kind = 'possible_edit' AND detail = ?").get(row.key, reason))
+          recordProblem(db, { customerKey: row.key, kind: 'possible_edit', detail: reason });
         summary.conflicts++;
         return;
       }

@@ -130,4 +130,37 @@ describe('a new email continues a migrated customer', () => {
     expect(eventsOf(db, other.email).filter((e) => e.status === 'planned')).toEqual([]);
     expect(summary.conflicts).toBe(1);
   });
+
+  it('no Shopify id, a new email that finds another Rivo customer, the same name as a migrated record gone from Yotpo: held, never credited, until mapped', async () => {
+    await setUp();
+    const a = { ...sb.shop.yotpoCustomers[0]!, third_party_id: undefined, thirty_party_id: undefined, first_name: 'Ada', last_name: 'Byron', points_balance: 300, points_earned: 300 };
+    const oldKey = String(a.email).trim();
+    pass('p1', [a], true);
+    await planPass();
+    sendAll(oldKey);
+    const rivoA = getCustomer(db, oldKey)!.rivo_id!;
+
+    // The edit lands on the email of another person Rivo knows (never migrated here): nothing links it to Ada but her name.
+    const someoneElse = sb.shop.yotpoCustomers[5]!;
+    const renamed = { ...a, email: String(someoneElse.email).trim(), points_balance: 350, points_earned: 350 };
+    pass('p2', [renamed], false);
+    const waiting = await planPass();
+    expect(waiting.awaitingContinuation).toBe(1);
+    expect(eventsOf(db, renamed.email)).toEqual([]);
+
+    pass('p2', [], true); // the pass ends without Ada's old email
+    const held = await planPass();
+    expect(held.conflicts).toBe(1);
+    expect(getCustomer(db, renamed.email)!.state).toBe('conflict');
+    expect(getCustomer(db, renamed.email)!.state_reason).toMatch(/may be that customer under an edited email/);
+    expect(getCustomer(db, renamed.email)!.state_reason).toContain(`Rivo customer ${rivoA}`);
+    expect(eventsOf(db, renamed.email).filter((e) => e.status === 'planned')).toEqual([]);
+
+    // The merchant says it is Ada: her migration continues, and only the +50 is owed, under her keys.
+    config = { ...config, mapping: { ...config.mapping, identityMap: { [renamed.email]: rivoA } } };
+    const continued = await plan({ db, config, rivo, migrationId: migrationId(db), scope: 'held' });
+    expect(continued.continued).toBe(1);
+    const owed = eventsOf(db, oldKey).filter((e) => e.status === 'planned');
+    expect(owed.map((e) => [e.role, e.points_amount])).toEqual([['earned', 50]]);
+  });
 });
