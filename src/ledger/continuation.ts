@@ -129,16 +129,18 @@ export function possibleEditOf(db: Db, row: CustomerRow, identityMap: Readonly<R
   const first = row.first_name?.trim().toLowerCase();
   const last = row.last_name?.trim().toLowerCase();
   if (row.third_party_id?.trim() || !first || !last || explicitTarget(row, identityMap) !== null) return { kind: 'none' };
-  const candidates = statement(
+  // Nothing in Rivo yet (a first run, a dry run): nobody can be paid twice, and common names cost no lookups.
+  if (!pluckStatement(db, "SELECT 1 FROM events WHERE status IN ('in_flight','uncertain','done') LIMIT 1").get()) return { kind: 'none' };
+  const pass = getMeta(db, EXTRACT_PASS);
+  // Without pass stamps presence cannot be told; a record read by an older version (no stamp) counts as still in Yotpo.
+  if (pass === null) return { kind: 'none' };
+  const of = statement(
     db,
     `SELECT c.* FROM customers c WHERE lower(trim(c.first_name)) = ? AND lower(trim(c.last_name)) = ? AND c.key <> ?
-       AND coalesce(trim(c.third_party_id), '') = '' AND ${POSTED} ORDER BY c.seq`,
-  ).all(first, last, row.key) as CustomerRow[];
-  if (!candidates.length) return { kind: 'none' };
-  const pass = getMeta(db, EXTRACT_PASS);
-  // Without pass stamps presence cannot be told: a record read by an older version counts as still in Yotpo.
-  const gone = candidates.filter((c) => pass !== null && c.seen_pass !== null && c.seen_pass !== undefined && c.seen_pass !== pass);
-  const unseenYet = candidates.filter((c) => pass !== null && c.seen_pass !== pass);
-  if (getMeta(db, EXTRACT_PASS_DONE) !== pass && unseenYet.length) return { kind: 'wait', of: unseenYet[0]! };
-  return gone.length ? { kind: 'held', of: gone[0]! } : { kind: 'none' };
+       AND coalesce(trim(c.third_party_id), '') = '' AND c.seen_pass IS NOT NULL AND c.seen_pass <> ? AND ${POSTED}
+     ORDER BY c.seq LIMIT 1`,
+  ).get(first, last, row.key, pass) as CustomerRow | undefined;
+  if (!of) return { kind: 'none' };
+  // Not in this pass (yet): gone once the pass has reached the end of Yotpo, possibly still to come before that.
+  return getMeta(db, EXTRACT_PASS_DONE) === pass ? { kind: 'held', of } : { kind: 'wait', of };
 }
