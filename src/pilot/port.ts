@@ -1,6 +1,7 @@
 import type { RivoCustomerSnapshot, RivoTier } from '../domain.js';
 import type { OutgoingEvent, RivoEvent } from '../rivo/api.js';
 import type { RivoClient } from '../rivo/client.js';
+import { metaCount } from '../rivo/parse.js';
 
 /**
  * What the pilot needs from Rivo: the client's endpoints, plus a listing page with what the server said about paging
@@ -42,14 +43,9 @@ export function pilotRivo(client: RivoClient): PilotRivo {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function numberOr(v: unknown): number | null {
-  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN;
-  return Number.isFinite(n) ? n : null;
-}
-
 export function pageOf(raw: RawPage): EventsPage {
   const links = isObject(raw.links) ? raw.links : undefined;
   const meta = isObject(raw.meta) ? raw.meta : undefined;
   const next = links && 'next' in links ? (typeof links.next === 'string' && links.next !== '' ? links.next : null) : undefined;
-  return { events: raw.events, next, perPage: numberOr(meta?.per_page), totalCount: numberOr(meta?.total_count) };
+  return { events: raw.events, next, perPage: metaCount(meta?.per_page), totalCount: metaCount(meta?.total_count) };
 }

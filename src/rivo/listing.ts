@@ -1,4 +1,5 @@
 import type { RivoApi, RivoEvent, RivoEventsPage } from './api.js';
+import { metaCount } from './parse.js';
 import type { RivoProfile } from './profile.js';
 
 /**
@@ -58,7 +59,7 @@ export async function readCustomerEvents(rivo: RivoApi, owner: EventOwner, profi
       if (!byId.has(e.id)) fresh++;
       byId.set(e.id, e);
     }
-    const total = numberIn(answer.meta, 'total_count');
+    const total = metaCount(answer.meta?.total_count);
     if (total !== null) totalCount = total;
     const end = endOf(answer, page, perPage, cap !== null);
     if (end === 'end') break;
@@ -82,17 +83,11 @@ export async function readCustomerEvents(rivo: RivoApi, owner: EventOwner, profi
 function endOf(answer: RivoEventsPage, page: number, perPage: number, capMeasured: boolean): 'end' | 'more' | 'empty' {
   const links = answer.links;
   if (links && 'next' in links) return links.next === null || links.next === '' ? 'end' : 'more';
-  const totalPages = numberIn(answer.meta, 'total_pages');
+  const totalPages = metaCount(answer.meta?.total_pages);
   if (totalPages !== null) return page >= totalPages ? 'end' : 'more';
   if (answer.events.length === 0) return 'empty';
   if (capMeasured && answer.events.length < perPage) return 'end';
   return 'more';
-}
-
-function numberIn(obj: Record<string, unknown> | null, key: string): number | null {
-  const v = obj?.[key];
-  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : Number.NaN;
-  return Number.isSafeInteger(n) && n >= 0 ? n : null;
 }
 
 /** An event listed without any customer identifier cannot be checked here; the tally proof catches a wrong listing. */

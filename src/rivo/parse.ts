@@ -54,6 +54,12 @@ export function listResources(body: unknown, path: string): Json[] {
  * A decimal amount (string or number) in cents, exactly: "25.0" -> 2500, "-12.5" -> -1250, "2.4" -> 240.
  * More than two decimals are rounded half away from zero ("0.005" -> 1), which Rivo's two-place credits never need.
  */
+/** A count in a listing's `meta` (`total_count`, `total_pages`, `per_page`): a whole number ≥ 0, or null when absent or not one. */
+export function metaCount(value: unknown): number | null {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
+  return Number.isSafeInteger(n) && n >= 0 ? n : null;
+}
+
 export function decimalToCents(value: unknown): number | null {
   if (value === null || value === undefined || value === '') return null;
   const text = typeof value === 'number' ? (Number.isFinite(value) ? value.toFixed(6) : '') : typeof value === 'string' ? value.trim() : '';

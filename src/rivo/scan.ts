@@ -1,4 +1,5 @@
 import { parseKey, parseKeysFromNote, type ParsedKey } from '../mapper/keys.js';
+import { metaCount } from './parse.js';
 import type { RivoEvent } from './api.js';
 import type { RivoEventsPage } from './api.js';
 
@@ -48,7 +49,6 @@ export interface ScanResult {
 
 export class ScanIncompleteError extends Error {}
 
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : null);
 
 export async function scanMigrationEvents(
   rivo: EventsLister,
@@ -72,7 +72,7 @@ export async function scanMigrationEvents(
       if (upperBound) query['filters[applied_at_max]'] = upperBound;
       const res = await rivo.queryEventsPage(query);
       requests++;
-      const total = num(res.meta?.total_count);
+      const total = metaCount(res.meta?.total_count);
       if (upperBound === null && page === 1 && total !== null) totalEvents = total;
       for (const e of res.events) {
         if (seen.has(e.id)) continue;
@@ -92,7 +92,7 @@ export async function scanMigrationEvents(
         totalEvents,
         estimatedRequests: totalEvents === null ? null : Math.max(1, Math.ceil(totalEvents / perPage)),
       });
-      const totalPages = num(res.meta?.total_pages);
+      const totalPages = metaCount(res.meta?.total_pages);
       const next = res.links ? res.links.next : undefined;
       const saysLast = next === null || (totalPages !== null && page >= totalPages);
       const saysMore = (typeof next === 'string' && next !== '') || (totalPages !== null && page < totalPages);
