@@ -36,9 +36,11 @@ export const SUMMARY_LIST_MAX = 50;
 
 export interface LoadSummary {
   migrationId: string;
-  /** `done`: everything in scope is in Rivo; `attention`: finished, but customers need the merchant; `pending`: run again. */
+  /**
+   * `done`: everything in scope is in Rivo; `attention`: finished, but customers need the merchant; `pending`: run
+   * again. The CLI turns it into an exit code (cli/exit-codes.ts).
+   */
   outcome: 'done' | 'attention' | 'pending';
-  exitCode: 0 | 1 | 3;
   aborted: boolean;
   /** Writes found in flight at start (a crash between sending and recording), settled by read-back. */
   interruptedAtStart: number;
@@ -112,7 +114,6 @@ export function summarizeLoad(db: Db, scope: Scope, migrationId: string, stats: 
   return {
     migrationId,
     outcome,
-    exitCode: outcome === 'pending' ? 1 : outcome === 'attention' ? 3 : 0,
     aborted: stats.aborted,
     interruptedAtStart: interrupted,
     rounds: stats.rounds,
