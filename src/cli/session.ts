@@ -9,6 +9,7 @@ import type { HttpError, System } from '../http/errors.js';
 import { finishRun, startRun } from '../ledger/runs.js';
 import { interruptible } from './interrupt.js';
 import { createLogger, LOG_FILE, type Logger } from '../log.js';
+import type { MigrateContext } from '../migrate/context.js';
 import { runFolderName, type ReportRun } from '../reports/runs.js';
 import { askToWrite, previewWrites } from './confirm.js';
 import { retryKind } from './tally.js';
@@ -39,8 +40,11 @@ export interface SessionOptions {
   stderr?: TextOut;
 }
 
-/** Everything a writing command needs, opened once, closed once, in one place. */
-export interface Session {
+/**
+ * Everything a writing command needs, opened once, closed once, in one place. It is the context `src/migrate` runs
+ * on (`MigrateContext`), plus what only the CLI uses (secrets, the full progress display).
+ */
+export interface Session extends MigrateContext {
   config: Config;
   secrets: Secrets;
   db: Db;
