@@ -1,19 +1,20 @@
 /**
- * The product's error hierarchy. Every error the CLI boundary can meet is one of these, and each class carries the
- * exit code it maps to, so that `cli/main.ts` never needs to know which module threw.
+ * The product's error hierarchy. Every error the CLI boundary can meet is one of these, and each class says what
+ * kind of stop it is, so that the CLI never needs to know which module threw. Only `cli/exit-codes.ts` turns a kind
+ * into an exit code: the library says what happened, the boundary decides what the shell sees.
  *
  * HTTP errors of the two outside systems live in `http/errors.ts`; they extend `AppError` too.
  */
-export const EXIT = {
-  ok: 0,
-  failed: 1,
-  usage: 2,
-  attention: 3,
-} as const;
-export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/**
+ * `usage`: how the tool was called, configured or pointed is wrong (bad config, wrong credentials, a DB it must not
+ * use, a write the store's history forbids); found before anything is sent, and running again unchanged will not
+ * help. `failed`: the run stopped part-way; the DB is consistent and running again resumes.
+ */
+export type ErrorKind = 'usage' | 'failed';
 
 export class AppError extends Error {
-  readonly exitCode: ExitCode = EXIT.failed;
+  readonly kind: ErrorKind = 'failed';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
@@ -22,7 +23,7 @@ export class AppError extends Error {
 
 /** A problem with how the tool was called or configured: found before anything is sent. */
 export class ConfigError extends AppError {
-  override readonly exitCode = EXIT.usage;
+  override readonly kind = 'usage';
   constructor(
     message: string,
     /** One line per problem, each naming the setting by its dot path. */
@@ -34,7 +35,7 @@ export class ConfigError extends AppError {
 
 /** The migration DB cannot be used: newer schema, another migration's file, held by another process. */
 export class DbError extends AppError {
-  override readonly exitCode = EXIT.usage;
+  override readonly kind = 'usage';
 }
 
 /** Another process holds the DB. */
@@ -45,5 +46,5 @@ export class LockedError extends DbError {}
  * a rolled-back migration): refused before anything is planned or sent.
  */
 export class RefusedWriteError extends AppError {
-  override readonly exitCode = EXIT.usage;
+  override readonly kind = 'usage';
 }

@@ -6,7 +6,7 @@ import { limitSeq } from '../ledger/customers.js';
 import { readProfile } from '../pilot/store.js';
 import { formatChecklist, preflightItemsFor, type ChecklistItem } from '../preflight/checklist.js';
 import { resolveSendMode } from '../rivo/send-mode.js';
-import { formatSeconds } from './format.js';
+import { formatSeconds } from '../util/format.js';
 
 /** What the first write of a run is about to send, read from the ledger. */
 export interface WritePreview {

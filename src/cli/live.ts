@@ -2,7 +2,7 @@ import cliProgress from 'cli-progress';
 import type { ProgressOutput, StageProgress } from './progress.js';
 import { emptyTally, formatTally, type Tally, type TallyKind } from './tally.js';
 import { classifyLoadLine } from './tally.js';
-import { formatSeconds } from './format.js';
+import { formatSeconds } from '../util/format.js';
 
 /**
  * The live display on a terminal: one line per active stage (a cli-progress MultiBar) and one line counting

@@ -3,7 +3,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
 import { SEND_MODES } from '../config/schema.js';
-import { AppError, ConfigError, EXIT } from '../errors.js';
+import { AppError, ConfigError } from '../errors.js';
+import { EXIT, exitCodeForError } from './exit-codes.js';
 import type { CommandRun, CommonArgs } from './context.js';
 
 type CommandModule = { run: CommandRun };
@@ -235,7 +236,7 @@ function validateNumbers(args: CommonArgs): void {
 
 function reportFailure(err: unknown, command: string, json: boolean): number {
   const known = err instanceof AppError;
-  const exitCode = known ? err.exitCode : EXIT.failed;
+  const exitCode = exitCodeForError(err);
   // Unknown errors may be a library's error object, which can carry request headers: print the message only.
   const message = err instanceof Error ? err.message : String(err);
   const hint = exitCode === EXIT.failed ? '\nThe migration DB is intact: run the same command again to resume.' : '';

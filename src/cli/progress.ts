@@ -1,8 +1,6 @@
 import { LiveDisplay } from './live.js';
 import type { Tally, TallyKind } from './tally.js';
-import { formatSeconds } from './format.js';
-
-export { formatSeconds };
+import { formatSeconds } from '../util/format.js';
 
 export interface StageProgress {
   /** `done` of `total` (total may be unknown); `info` is a short text such as "12 req/min". */

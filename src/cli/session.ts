@@ -3,11 +3,13 @@ import type { Config, Secrets } from '../config/schema.js';
 import { acquireLock } from '../db/lock.js';
 import { migrationId as readMigrationId, openDb, type Db } from '../db/open.js';
 import { accessSync, constants, mkdirSync } from 'node:fs';
-import { AppError, ConfigError, EXIT } from '../errors.js';
+import { AppError, ConfigError } from '../errors.js';
+import { EXIT } from './exit-codes.js';
 import type { HttpError, System } from '../http/errors.js';
 import { finishRun, startRun } from '../ledger/runs.js';
 import { interruptible } from './interrupt.js';
 import { createLogger, LOG_FILE, type Logger } from '../log.js';
+import type { MigrateContext } from '../migrate/context.js';
 import { runFolderName, type ReportRun } from '../reports/runs.js';
 import { askToWrite, previewWrites } from './confirm.js';
 import { retryKind } from './tally.js';
@@ -38,8 +40,11 @@ export interface SessionOptions {
   stderr?: TextOut;
 }
 
-/** Everything a writing command needs, opened once, closed once, in one place. */
-export interface Session {
+/**
+ * Everything a writing command needs, opened once, closed once, in one place. It is the context `src/migrate` runs
+ * on (`MigrateContext`), plus what only the CLI uses (secrets, the full progress display).
+ */
+export interface Session extends MigrateContext {
   config: Config;
   secrets: Secrets;
   db: Db;

@@ -72,7 +72,14 @@ export const configSchema = z
         singleEncoding: z.enum(['form', 'json']),
         batchEncoding: z.enum(['form', 'json']),
         timeoutMs: positiveInt,
+        /** Retries of one request (5xx, resets, timeouts, 429), with capped backoff. */
         maxRetries: z.number().int().min(0).max(50),
+        /**
+         * Rounds a customer may fail in one run before it is left pending (run again to resume). `null` (the default):
+         * the same number as `maxRetries` (at least 1), which is what `maxRetries` alone meant before this setting
+         * existed, so a config file written then keeps its meaning. See `roundsPerCustomer`.
+         */
+        maxRounds: z.number().int().min(1).max(50).nullable(),
         /** Wait after an uncertain write before reading back, so a slow server that is still applying it is not raced. */
         settleDelayMs: z.number().int().min(0),
         /** Year written into `dob` when Yotpo knows only month and day (2000 is a leap year, so 29 Feb survives). */
@@ -110,6 +117,11 @@ export const configSchema = z
   .strict();
 
 export type Config = z.infer<typeof configSchema>;
+
+/** `rivo.maxRounds`, or when unset the number `rivo.maxRetries` gave it before the two were split (at least 1). */
+export function roundsPerCustomer(rivo: Pick<Config['rivo'], 'maxRetries' | 'maxRounds'>): number {
+  return rivo.maxRounds ?? Math.max(1, rivo.maxRetries);
+}
 
 /** Secrets come from the environment only; they are held apart from `Config` so nothing that prints config prints them. */
 export interface Secrets {

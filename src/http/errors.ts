@@ -1,4 +1,4 @@
-import { AppError, EXIT } from '../errors.js';
+import { AppError } from '../errors.js';
 
 export type System = 'yotpo' | 'rivo';
 
@@ -68,7 +68,7 @@ export class HttpError extends AppError {
 
 /** 401/403: the credentials are wrong. Nothing further will work: a usage error. */
 export class AuthenticationError extends HttpError {
-  override readonly exitCode = EXIT.usage;
+  override readonly kind = 'usage';
 }
 /** 404: unknown customer or path. */
 export class NotFoundError extends HttpError {}

@@ -1,4 +1,4 @@
-import type { Config } from '../config/schema.js';
+import { roundsPerCustomer, type Config } from '../config/schema.js';
 import type { Db } from '../db/open.js';
 import { ATTENTION_STATES } from '../domain.js';
 import { duplicateEvents, inFlightToUncertain } from '../ledger/events.js';
@@ -23,7 +23,7 @@ export interface LoadOptions {
   signal?: AbortSignal;
   /** Human lines about recoveries, for stderr or a log. */
   log?: (line: string) => void;
-  /** Failed rounds a customer may have in this run before it is left pending. Default `rivo.maxRetries` (at least 1). */
+  /** Failed rounds a customer may have in this run before it is left pending. Default: `roundsPerCustomer(config.rivo)`. */
   maxAttempts?: number;
   /** Pause after a round with failures. Default 500 ms doubling to 30 s. */
   roundPause?: { baseDelayMs: number; maxDelayMs: number };
@@ -36,9 +36,11 @@ export const SUMMARY_LIST_MAX = 50;
 
 export interface LoadSummary {
   migrationId: string;
-  /** `done`: everything in scope is in Rivo; `attention`: finished, but customers need the merchant; `pending`: run again. */
+  /**
+   * `done`: everything in scope is in Rivo; `attention`: finished, but customers need the merchant; `pending`: run
+   * again. The CLI turns it into an exit code (cli/exit-codes.ts).
+   */
   outcome: 'done' | 'attention' | 'pending';
-  exitCode: 0 | 1 | 3;
   aborted: boolean;
   /** Writes found in flight at start (a crash between sending and recording), settled by read-back. */
   interruptedAtStart: number;
@@ -80,7 +82,7 @@ export function engineOptions(options: Omit<LoadOptions, 'migrationId' | 'limitS
     concurrency: config.rivo.concurrency,
     settleDelayMs: config.rivo.settleDelayMs,
     rps: config.rivo.rps,
-    maxAttempts: options.maxAttempts ?? Math.max(1, config.rivo.maxRetries),
+    maxAttempts: options.maxAttempts ?? roundsPerCustomer(config.rivo),
     roundPause: options.roundPause ?? { baseDelayMs: 500, maxDelayMs: 30_000 },
     profile,
     signal: options.signal,
@@ -112,7 +114,6 @@ export function summarizeLoad(db: Db, scope: Scope, migrationId: string, stats: 
   return {
     migrationId,
     outcome,
-    exitCode: outcome === 'pending' ? 1 : outcome === 'attention' ? 3 : 0,
     aborted: stats.aborted,
     interruptedAtStart: interrupted,
     rounds: stats.rounds,

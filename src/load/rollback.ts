@@ -58,9 +58,8 @@ export interface RollbackPreview {
 export interface RollbackSummary {
   migrationId: string;
   dryRun: boolean;
-  /** `preview`: a dry run, nothing sent (exit 2: the user must confirm). */
+  /** `preview`: a dry run, nothing sent (the user must confirm; the CLI ends it as a usage stop, cli/exit-codes.ts). */
   outcome: 'done' | 'attention' | 'pending' | 'preview';
-  exitCode: 0 | 1 | 2 | 3;
   aborted: boolean;
   /** Customers this run planned something for (new compensating events or restorations). */
   planned: { customers: number; points: number; creditsCents: number; tiers: number; birthdays: number };
@@ -333,7 +332,6 @@ function dryRunSummary(db: Db, migrationId: string, config: Config, maxSeq: numb
     migrationId,
     dryRun: true,
     outcome: 'preview',
-    exitCode: 2,
     aborted: false,
     planned: { customers: preview.customers, points: preview.points, creditsCents: preview.creditsCents, tiers: preview.tiersToRestore, birthdays: preview.birthdaysToRestore },
     considered,
@@ -380,7 +378,6 @@ function summarize(
     migrationId,
     dryRun: false,
     outcome,
-    exitCode: outcome === 'pending' ? 1 : outcome === 'attention' ? 3 : 0,
     aborted: stats.aborted,
     planned: r.planned,
     considered: r.considered,

@@ -1,9 +1,9 @@
-import type { Session } from '../cli/session.js';
 import { getMeta } from '../db/open.js';
 import { adoptMigration, type AdoptedCustomer, type AdoptedEvent } from '../ledger/adopt.js';
 import { customerHash } from '../mapper/keys.js';
 import { listAllRivoCustomers, rivoById } from '../plan/rivo-index.js';
 import { summarizeMigrations, type EarlierMigration, type KeyedEvent, type ScanResult } from '../rivo/scan.js';
+import type { MigrateContext } from './context.js';
 
 /**
  * `adopt`, after the scan: which migration to take over, and the ledger rebuilt from its events. Rivo's events carry
@@ -44,7 +44,8 @@ export interface AdoptSummary {
   unmapped: { customers: number; events: number };
 }
 
-export async function adopt(s: Session, scan: ScanResult, migrationId: string): Promise<AdoptSummary> {
+/** Rebuilds the ledger under `migrationId` (stored as this DB's id); the caller's context should use it from here on. */
+export async function adopt(s: MigrateContext, scan: ScanResult, migrationId: string): Promise<AdoptSummary> {
   const mine = scan.keyed.filter((k) => k.parsed.migrationId === migrationId);
   const live = mine.filter((k) => !k.event.revokedAt);
   // Record keys by their hash under this config's migrationName: the same function that made the keys.
@@ -118,7 +119,6 @@ export async function adopt(s: Session, scan: ScanResult, migrationId: string): 
     negativeEventsLowerLifetime: s.config.mapping.negativeEventsLowerLifetime,
     store: { rivoBaseUrl: s.config.rivo.baseUrl, yotpoBaseUrl: s.config.yotpo.baseUrl, scanRequests: scan.requests, scanEvents: scan.events },
   });
-  s.migrationId = migrationId;
   return {
     migrationId,
     replaced,

@@ -1,13 +1,13 @@
-import type { CommandResult } from '../cli/context.js';
-import type { Session } from '../cli/session.js';
-import { ATTENTION_STATES } from '../domain.js';
-import { EXIT } from '../errors.js';
+import { ATTENTION_STATES, type CustomerState } from '../domain.js';
 import type { ExtractSummary } from '../extract/extractor.js';
 import { getMeta } from '../db/open.js';
 import { countByState, limitSeq } from '../ledger/customers.js';
 import type { LoadSummary } from '../load/loader.js';
 import { sleep } from '../http/retry.js';
-import { EXTRACTION_COMPLETED, extractStage, loadStage, planReport, planStage, sayChecklist, verifyStage } from './stages.js';
+import type { PlanTotals } from '../reports/index.js';
+import type { VerifySummary } from '../verify/verifier.js';
+import type { MigrateContext } from './context.js';
+import { EXTRACTION_COMPLETED, extractStage, loadStage, planReport, planStage, verifyStage } from './stages.js';
 
 /** A pass starts once this many customers wait to be planned, or sooner when the loader would otherwise idle. */
 const PASS_MIN_CUSTOMERS = 200;
@@ -19,11 +19,38 @@ export interface MigrateOptions {
 }
 
 /**
+ * How `migrate` ended. The caller (the CLI) turns it into the closing message and the exit code; nothing here
+ * decides either.
+ * - `verified`: everything was sent, verify found nothing to look at, no customer needs the merchant.
+ * - `attention`: everything that could be sent was sent and verified; some customers need the merchant.
+ * - `unfinished`: writes are still owed (or Yotpo was not read to its end): running again resumes.
+ * - `interrupted`: stopped by the signal; running again resumes.
+ * - `dry_run`: nothing was written to Rivo; the plan and its report are ready (`attention` customers are held).
+ */
+export type MigrateOutcome =
+  | {
+      kind: 'verified' | 'attention';
+      extract: ExtractSummary | undefined;
+      load: LoadSummary;
+      verify: VerifySummary;
+      /** Customers that could not be planned (a bug), held as invalid. */
+      planErrors: number;
+      /** Customers in a state that needs the merchant, in the run's window. */
+      attention: number;
+      /** Customers by ledger state at the end. */
+      states: Record<CustomerState, number>;
+      totals: PlanTotals;
+      files: string[];
+    }
+  | { kind: 'unfinished' | 'interrupted'; extract: ExtractSummary | undefined; load?: LoadSummary; totals?: PlanTotals }
+  | { kind: 'dry_run'; extract: ExtractSummary; attention: number; totals: PlanTotals; files: string[] };
+
+/**
  * The main job. Extraction runs on; plan-and-load passes take whatever it has stored so far, so (once Yotpo has been
  * read completely at least once) loading starts while Yotpo pages are still being read. Each stage is resumable on
  * its own, so a re-run simply continues.
  */
-export async function migrate(s: Session, options: MigrateOptions): Promise<CommandResult> {
+export async function migrate(s: MigrateContext, options: MigrateOptions): Promise<MigrateOutcome> {
   if (options.dryRun) return dryRun(s);
 
   // Customers held by an earlier run (unmatched, conflicts) are looked up again: Rivo may know them now.
@@ -85,52 +112,42 @@ export async function migrate(s: Session, options: MigrateOptions): Promise<Comm
   const report = await planReport(s);
   // A pilot (`--limit N`) stops reading at its limit on purpose: its customers are complete, so it verifies and ends.
   const extractComplete = extractResult !== undefined && (extractResult.done || extractResult.stoppedBy === 'limit');
-  if (s.signal.aborted || !extractComplete || loadSummary.outcome === 'pending') {
-    s.say(`Not finished: ${loadSummary.events.planned + loadSummary.events.uncertain} events still to send. Run \`yotpo-to-rivo migrate\` again to resume.`);
-    return { exitCode: EXIT.failed, summary: { extract: extractResult, load: loadSummary, totals: report.totals } };
-  }
+  if (s.signal.aborted || !extractComplete || loadSummary.outcome === 'pending')
+    return { kind: s.signal.aborted ? 'interrupted' : 'unfinished', extract: extractResult, load: loadSummary, totals: report.totals };
   const planErrors = s.db.prepare("SELECT count(*) FROM problems WHERE kind = 'plan_error'").pluck().get() as number;
   if (planErrors) s.say(`warning: ${planErrors} customers could not be planned (a bug: please report it); they are held as invalid, see the report`);
   const verified = await verifyStage(s);
   const attention = attentionCount(s);
-  const exitCode = verified.summary.exitCode === 0 && attention === 0 ? EXIT.ok : EXIT.attention;
-  s.say(closingLine(s, exitCode, attention, [...report.files, ...verified.files]));
   return {
-    exitCode,
-    summary: { extract: extractResult, load: loadSummary, verify: verified.summary, planErrors, totals: report.totals, files: [...new Set([...report.files, ...verified.files])] },
+    kind: verified.summary.outcome === 'clean' && attention === 0 ? 'verified' : 'attention',
+    extract: extractResult,
+    load: loadSummary,
+    verify: verified.summary,
+    planErrors,
+    attention,
+    states: countByState(s.db),
+    totals: report.totals,
+    files: [...new Set([...report.files, ...verified.files])],
   };
 }
 
-async function dryRun(s: Session): Promise<CommandResult> {
+async function dryRun(s: MigrateContext): Promise<MigrateOutcome> {
   const extracted = await extractStage(s);
-  if (!extracted.done && s.signal.aborted) return { exitCode: EXIT.failed, summary: { extract: extracted } };
+  if (!extracted.done && s.signal.aborted) return { kind: 'interrupted', extract: extracted };
   await planStage(s, 'all');
   const report = await planReport(s);
-  const attention = attentionCount(s);
-  s.say(`Dry run: nothing was written to Rivo. Reconciliation report: ${report.files.join(', ')}`);
-  sayChecklist(s);
-  if (!report.totals.checks.customersAddUp || !report.totals.checks.pointsAddUp) s.say('warning: the totals do not add up; see plan.json "checks"');
-  return { exitCode: attention ? EXIT.attention : EXIT.ok, summary: { dryRun: true, extract: extracted, totals: report.totals, files: report.files } };
+  return { kind: 'dry_run', extract: extracted, attention: attentionCount(s), totals: report.totals, files: report.files };
 }
 
-function customersToPlan(s: Session): number {
+function customersToPlan(s: MigrateContext): number {
   return s.db
     .prepare("SELECT count(*) FROM customers WHERE state <> 'invalid' AND seq <= ? AND (planned_hash IS NULL OR planned_hash <> values_hash)")
     .pluck()
     .get(limitSeq(s.db, s.config.limit)) as number;
 }
 
-export function attentionCount(s: Session): number {
+export function attentionCount(s: Pick<MigrateContext, 'db' | 'config'>): number {
   const max = limitSeq(s.db, s.config.limit);
   const placeholders = ATTENTION_STATES.map(() => '?').join(',');
   return s.db.prepare(`SELECT count(*) FROM customers WHERE seq <= ? AND state IN (${placeholders})`).pluck().get(max, ...ATTENTION_STATES) as number;
-}
-
-function closingLine(s: Session, exitCode: number, attention: number, files: string[]): string {
-  const states = countByState(s.db);
-  const parts = Object.entries(states)
-    .filter(([, n]) => n > 0)
-    .map(([state, n]) => `${n} ${state.replace(/_/g, ' ')}`);
-  const head = exitCode === EXIT.ok ? 'Migration complete and verified.' : `Migration finished; ${attention} customers need attention (see the report).`;
-  return `${head} ${parts.join(', ')}.\nReports: ${[...new Set(files)].join(', ')}`;
 }

@@ -1,5 +1,3 @@
-import type { Session } from '../cli/session.js';
-import { formatSeconds } from '../cli/progress.js';
 import { getMeta, setMeta } from '../db/open.js';
 import { extract, type ExtractSummary } from '../extract/extractor.js';
 import { limitSeq } from '../ledger/customers.js';
@@ -9,7 +7,9 @@ import { readProfile } from '../pilot/store.js';
 import { resolveSendMode } from '../rivo/send-mode.js';
 import { plan, type PlanScope, type PlanSummary } from '../plan/planner.js';
 import { writePlanReport, writeVerifyReport, type VerifyTotals } from '../reports/index.js';
+import { formatSeconds } from '../util/format.js';
 import { verify, type VerifySummary } from '../verify/verifier.js';
+import type { MigrateContext } from './context.js';
 
 /**
  * Each stage as the commands run it: the library call plus its progress display and log lines. The commands and
@@ -22,7 +22,7 @@ export const EXTRACTION_COMPLETED = 'extraction_completed_at';
 /** Invalid records and dropped values are named one by one up to this many; the rest are counted. */
 const SHOWN = 10;
 
-export async function extractStage(s: Session, options: { csvPath?: string } = {}): Promise<ExtractSummary> {
+export async function extractStage(s: MigrateContext, options: { csvPath?: string } = {}): Promise<ExtractSummary> {
   const bar = s.progress.stage('extract');
   let invalid = 0;
   let warnings = 0;
@@ -59,7 +59,7 @@ export async function extractStage(s: Session, options: { csvPath?: string } = {
   return summary;
 }
 
-export async function planStage(s: Session, scope: PlanScope, label = 'plan'): Promise<PlanSummary> {
+export async function planStage(s: MigrateContext, scope: PlanScope, label = 'plan'): Promise<PlanSummary> {
   const bar = s.progress.stage(label);
   const summary = await plan({
     db: s.db,
@@ -81,14 +81,14 @@ export async function planStage(s: Session, scope: PlanScope, label = 'plan'): P
   return summary;
 }
 
-const told = new WeakSet<Session>();
+const told = new WeakSet<MigrateContext>();
 
 /** The pre-flight checklist for this run's config and store: before the first write of a run and after the dry run. */
-export function sayChecklist(s: Session): void {
+export function sayChecklist(s: MigrateContext): void {
   s.say(formatChecklist(preflightItemsFor(s.config)));
 }
 
-export async function loadStage(s: Session): Promise<LoadSummary> {
+export async function loadStage(s: MigrateContext): Promise<LoadSummary> {
   // A person at a terminal confirms first, with the checklist on screen; otherwise it is said as the first load starts.
   const asked = await s.confirmWrites();
   const sendMode = resolveSendMode(s.config.rivo.sendMode, readProfile(s.db), s.config.rivo.batchSize);
@@ -125,7 +125,7 @@ export async function loadStage(s: Session): Promise<LoadSummary> {
   return summary;
 }
 
-export async function verifyStage(s: Session): Promise<{ summary: VerifySummary; files: string[]; totals: VerifyTotals }> {
+export async function verifyStage(s: MigrateContext): Promise<{ summary: VerifySummary; files: string[]; totals: VerifyTotals }> {
   const bar = s.progress.stage('verify');
   const what = { list: 'Rivo customers listed', customers: 'customers compared', events: 'ledgers read back' } as const;
   const summary = await verify({
@@ -142,6 +142,6 @@ export async function verifyStage(s: Session): Promise<{ summary: VerifySummary;
   return { summary, files, totals };
 }
 
-export async function planReport(s: Session) {
+export async function planReport(s: MigrateContext) {
   return writePlanReport({ db: s.db, outDir: s.config.out, redact: s.config.redact, migrationId: s.migrationId, run: s.reportRun });
 }

@@ -82,7 +82,8 @@ export interface VerifySummary {
   lifetimeHint: string | null;
   /** Rivo requests this verification made. */
   requests: number;
-  exitCode: 0 | 3;
+  /** `clean`: every checked customer matches and no event is duplicated; `attention`: something needs the merchant. */
+  outcome: 'clean' | 'attention';
 }
 
 type ResultRow = VerifyResultRow;
@@ -161,7 +162,7 @@ export async function verify(options: VerifyOptions): Promise<VerifySummary> {
     otherLifetimeModel: 0,
     lifetimeHint: null,
     requests: 0,
-    exitCode: 0,
+    outcome: 'clean',
   };
   let lifetimeDiffs = 0;
   const sample = new Reservoir<{ key: string; rivoId: string }>(sampleSize, options.seed ?? seedFrom(migrationId));
@@ -263,7 +264,7 @@ export async function verify(options: VerifyOptions): Promise<VerifySummary> {
   }
   summary.requests = rivo.requestCount - requestsAtStart;
   const attention = Object.values(summary.attention).reduce((a, b) => a + (b ?? 0), 0);
-  summary.exitCode = summary.outcomes.mismatch + summary.outcomes.missing + summary.duplicates + attention > 0 ? 3 : 0;
+  summary.outcome = summary.outcomes.mismatch + summary.outcomes.missing + summary.duplicates + attention > 0 ? 'attention' : 'clean';
   return summary;
 }
 

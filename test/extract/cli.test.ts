@@ -5,8 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runExtract } from '../../src/cli/commands/extract.js';
 import type { CommonArgs } from '../../src/cli/context.js';
 import { openDb } from '../../src/db/open.js';
-import { ConfigError } from '../../src/errors.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { asCliError, ConfigError } from '../support/exit-codes.js';
 import { API_KEY, GUID, tmpDir } from './helpers.js';
 
 const RIVO_KEY = 'rivokey-LEAKCHECK-77aa01';
@@ -62,7 +62,7 @@ describe('yotpo-to-rivo extract', () => {
 
     const csv = join(dir, 'export.csv');
     writeFileSync(csv, 'Mail,Points\na@example.com,1\n');
-    const err = await runExtract(args({ db, fromCsv: 'export.csv' }), { stderr: capture().stream, env: {}, cwd: dir }).catch((e: unknown) => e);
+    const err = await runExtract(args({ db, fromCsv: 'export.csv' }), { stderr: capture().stream, env: {}, cwd: dir }).catch(asCliError);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).exitCode).toBe(2);
     expect((err as Error).message).toContain('headers found: "Mail", "Points"');

@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { AuthenticationError, BadResponseError, ConnectionError, RateLimitError, ServerError } from '../../src/http/errors.js';
-import { EXIT } from '../../src/errors.js';
+import { BadResponseError, ConnectionError, RateLimitError, ServerError } from '../../src/http/errors.js';
 import { DEFAULT_WINDOW_MARGIN } from '../../src/http/limiter.js';
 import { yotpoRateGate } from '../../src/yotpo/client.js';
 
 /** The gates' margin over the server's window (2 s windows here: 1% is more than the 20 ms floor). */
 const RATE_SAFETY_MARGIN = DEFAULT_WINDOW_MARGIN.ratio;
 import { API_KEY, GUID, customers, startFake, testClient, yotpoRoutes, type FakeServer, type Reply } from './helpers.js';
+import { asCliError, AuthenticationError, EXIT } from '../support/exit-codes.js';
 import { peak } from '../support/windows.js';
 
 let server: FakeServer | undefined;
@@ -97,7 +97,7 @@ describe('YotpoClient requests', () => {
   it('does not retry bad credentials: AuthenticationError, exit 2, no secrets in it', async () => {
     server = await startFake(() => ({ status: 401, json: { error: 'Unauthorized', message: 'Invalid GUID or API key' } }));
     const client = testClient(server.url);
-    const err = await client.listRecent(100, null).catch((e: unknown) => e);
+    const err = await client.listRecent(100, null).catch(asCliError);
     expect(err).toBeInstanceOf(AuthenticationError);
     expect((err as AuthenticationError).exitCode).toBe(EXIT.usage);
     expect(server.seen).toHaveLength(1);

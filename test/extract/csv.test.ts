@@ -2,10 +2,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../src/db/open.js';
-import { ConfigError, EXIT } from '../../src/errors.js';
 import { extract } from '../../src/extract/extractor.js';
 import { readCursor } from '../../src/ledger/customers.js';
 import type { CustomerRow } from '../../src/ledger/types.js';
+import { asCliError, ConfigError, EXIT } from '../support/exit-codes.js';
 import { testConfig, tmpDir } from './helpers.js';
 
 const HEADER = 'Email,Customer ID,First Name,Last Name,Points Balance,Points Earned,Credit Balance,VIP Tier,Birthday Month,Birthday Day,Birthday Year,Opted In,Last Seen At';
@@ -81,7 +81,7 @@ describe('extract --from-csv', () => {
   it('refuses a file without the required columns before storing anything (exit 2), naming them and the headers found', async () => {
     const { file } = writeExport(10, { header: 'E-mail,First Name,Points' });
     const { db, config } = setup();
-    const err = await extract({ db, config, csvPath: file }).catch((e: unknown) => e);
+    const err = await extract({ db, config, csvPath: file }).catch(asCliError);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).exitCode).toBe(EXIT.usage);
     expect((err as Error).message).toContain('email: no column "Email"');

@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../src/db/open.js';
-import { EXIT } from '../../src/errors.js';
-import { extract, ExtractError, type ExtractProgress } from '../../src/extract/extractor.js';
-import { AuthenticationError } from '../../src/http/errors.js';
+import { extract, type ExtractProgress } from '../../src/extract/extractor.js';
 import { readCursor, setCustomerState } from '../../src/ledger/customers.js';
 import type { CustomerRow } from '../../src/ledger/types.js';
 import type { YotpoClient } from '../../src/yotpo/client.js';
+import { asCliError, AuthenticationError, EXIT, ExtractError } from '../support/exit-codes.js';
 import { API_KEY, GUID, customer, customers, pageOf, startFake, testClient, testConfig, tmpDbPath, yotpoRoutes, type FakeServer, type Reply, type Seen } from './helpers.js';
 
 let server: FakeServer | undefined;
@@ -94,7 +93,7 @@ describe('extract from the API', () => {
     const routes = yotpoRoutes(records);
     let broken = true;
     const { config, db, client, server } = await setup((req) => (broken && req.query.get('page_info') === 'off30' ? { status: 503, json: { message: 'down' } } : routes(req)));
-    const err = await extract({ db, config, client }).catch((e: unknown) => e);
+    const err = await extract({ db, config, client }).catch(asCliError);
     expect(err).toBeInstanceOf(ExtractError);
     expect((err as ExtractError).exitCode).toBe(EXIT.failed);
     expect((err as Error).message).toMatch(/3 pages of this pass are stored.*HTTP 503.*resume/s);
@@ -110,7 +109,7 @@ describe('extract from the API', () => {
 
   it('aborts on bad credentials with exit 2 and stores nothing', async () => {
     const { config, db, client } = await setup(() => ({ status: 401, json: { error: 'Unauthorized' } }), { listEndpoint: 'auto' });
-    const err = await extract({ db, config, client }).catch((e: unknown) => e);
+    const err = await extract({ db, config, client }).catch(asCliError);
     expect(err).toBeInstanceOf(AuthenticationError);
     expect((err as AuthenticationError).exitCode).toBe(EXIT.usage);
     expect(JSON.stringify(err)).not.toContain(API_KEY);
@@ -173,7 +172,7 @@ describe('extract from the API', () => {
     htmlLeft = Infinity;
     db.prepare('DELETE FROM customers').run();
     db.prepare('DELETE FROM extract_cursors').run();
-    const err = await extract({ db, config, client }).catch((e: unknown) => e);
+    const err = await extract({ db, config, client }).catch(asCliError);
     expect(err).toBeInstanceOf(ExtractError);
     expect((err as ExtractError).exitCode).toBe(EXIT.failed);
     expect((err as Error).message).toContain('the body is not JSON');

@@ -14,6 +14,7 @@ import { eventKey, noteWithKey, parseKeysFromNote } from '../../src/mapper/keys.
 import { RivoClient } from '../../src/rivo/client.js';
 import { parseCustomer } from '../../src/rivo/parse.js';
 import { startSandbox, type BatchMode, type FaultOptions, type RivoCustomerAttributes, type Sandbox } from '../../src/sandbox/index.js';
+import { asCliAsync } from '../support/exit-codes.js';
 import { anExtractedRecord } from '../support/records.js';
 
 /**
@@ -233,7 +234,10 @@ export function statuses(db: Db): Record<string, number> {
   return out;
 }
 
-/** `load` on a harness, with the short round pauses every load test wants. */
+/**
+ * `load` on a harness, with the short round pauses every load test wants; the summary carries the exit code the CLI
+ * gives it (`exitCode`), so a test asserts what the person would get.
+ */
 export function runLoad(x: Harness, over: Partial<LoadOptions> = {}) {
-  return load({ db: x.db, config: x.config, rivo: x.rivo, migrationId: x.migrationId, roundPause: { baseDelayMs: 5, maxDelayMs: 50 }, ...over });
+  return asCliAsync(load({ db: x.db, config: x.config, rivo: x.rivo, migrationId: x.migrationId, roundPause: { baseDelayMs: 5, maxDelayMs: 50 }, ...over }));
 }

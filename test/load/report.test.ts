@@ -6,7 +6,6 @@ import { formatCredits, formatDuration, formatLoadSummary, formatProgress } from
 const summary = (over: Partial<LoadSummary> = {}): LoadSummary => ({
   migrationId: 'm1',
   outcome: 'done',
-  exitCode: 0,
   aborted: false,
   interruptedAtStart: 0,
   rounds: 1,
@@ -51,7 +50,6 @@ describe('human output', () => {
     const lines = formatLoadSummary(
       summary({
         outcome: 'pending',
-        exitCode: 1,
         events: { total: 40, done: 36, planned: 2, uncertain: 1, rejected: 1, landedThisRun: 30 },
         duplicates: { total: 1, thisRun: [{ customerKey: 'c1', key: 'k1', rivoEventIds: ['1', '2'] }] },
         rejected: [{ customerKey: 'c2', key: 'k2', reason: 'Rivo 422 {"errors":["points_tally cannot be negative"]}' }],

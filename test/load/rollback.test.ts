@@ -4,6 +4,7 @@ import { load } from '../../src/load/loader.js';
 import { toOutgoing } from '../../src/load/outgoing.js';
 import { rollback, type RollbackOptions } from '../../src/load/rollback.js';
 import { parseKey } from '../../src/mapper/keys.js';
+import { asCliAsync } from '../support/exit-codes.js';
 import { eventsFor, expectMigratedExactly, expectNoKeyTwice, harness, keysInRivo, population, statuses, type Customer, type Harness } from './harness.js';
 
 let h: Harness | undefined;
@@ -13,9 +14,9 @@ afterEach(async () => {
 });
 
 const pause = { baseDelayMs: 5, maxDelayMs: 50 };
-const loadAll = (x: Harness) => load({ db: x.db, config: x.config, rivo: x.rivo, migrationId: x.migrationId, roundPause: pause });
+const loadAll = (x: Harness) => asCliAsync(load({ db: x.db, config: x.config, rivo: x.rivo, migrationId: x.migrationId, roundPause: pause }));
 const undo = (x: Harness, over: Partial<RollbackOptions> = {}) =>
-  rollback({ db: x.db, rivo: x.rivo, config: x.config, migrationId: x.migrationId, roundPause: pause, ...over });
+  asCliAsync(rollback({ db: x.db, rivo: x.rivo, config: x.config, migrationId: x.migrationId, roundPause: pause, ...over }));
 
 const credits = (s: string) => Math.round(Number(s) * 100);
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { ConfigError } from '../../src/errors.js';
+import { asCliError, ConfigError } from '../support/exit-codes.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'y2r-config-'));
 
@@ -12,7 +12,7 @@ function configError(fn: () => unknown): ConfigError {
     fn();
   } catch (err) {
     expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
+    return asCliError(err) as ConfigError;
   }
   throw new Error('expected a ConfigError');
 }

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { load } from '../../src/load/loader.js';
 import { verify, type VerifyConfig } from '../../src/verify/verifier.js';
 import { harness, population, type Harness } from '../load/harness.js';
+import { asCliAsync } from '../support/exit-codes.js';
 
 /**
  * Issue 11, item 3: `verify` reads back through the same complete listing as the loader, so a key that is in Rivo
@@ -20,7 +21,7 @@ describe('verify finds a duplicate beyond the first page', () => {
   for (const order of ['newest_first', 'oldest_first'] as const)
     it(`${order}, 7 a page`, async () => {
       h = await harness(population(4), { refuseNegativeBelowZero: false });
-      const loaded = await load({ db: h.db, config: h.config, rivo: h.rivo, migrationId: h.migrationId, roundPause: { baseDelayMs: 5, maxDelayMs: 50 } });
+      const loaded = await asCliAsync(load({ db: h.db, config: h.config, rivo: h.rivo, migrationId: h.migrationId, roundPause: { baseDelayMs: 5, maxDelayMs: 50 } }));
       expect(loaded.exitCode).toBe(0);
       const c = h.customers[1]!;
       const original = h.sb.rivo.eventsFor(c.rivoId).find((e) => e.internal_note?.includes(':earned:'))!;
@@ -39,7 +40,7 @@ describe('verify finds a duplicate beyond the first page', () => {
       noise();
       h.sb.rivo.behaviour.perPageCap = 7;
       h.sb.rivo.behaviour.order = order;
-      const s = await verify({ db: h.db, rivo: h.rivo, config: CONFIG });
+      const s = await asCliAsync(verify({ db: h.db, rivo: h.rivo, config: CONFIG }));
       expect(s.duplicates).toBe(1);
       expect(s.exitCode).toBe(3);
       const detail = h.db.prepare('SELECT detail FROM verify_results WHERE customer_key = ?').pluck().get(c.key) as string;

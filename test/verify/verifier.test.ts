@@ -10,6 +10,7 @@ import type { ExtractedRecord } from '../../src/ledger/types.js';
 import { eventKey, noteWithKey } from '../../src/mapper/keys.js';
 import type { OutgoingEvent, RivoApi, RivoEvent } from '../../src/rivo/api.js';
 import { verify, type VerifyConfig } from '../../src/verify/verifier.js';
+import { asCliAsync } from '../support/exit-codes.js';
 import { anExtractedRecord } from '../support/records.js';
 import { storeRivoCustomers } from '../../src/plan/rivo-index.js';
 
@@ -193,7 +194,7 @@ function seedShop() {
 describe('verify', () => {
   it('classifies each customer, stores one row each, records duplicates, and says the lifetime rule to change', async () => {
     seedShop();
-    const s = await verify({ db, rivo, config: CONFIG, now: () => new Date('2030-01-01T00:00:00Z') });
+    const s = await asCliAsync(verify({ db, rivo, config: CONFIG, now: () => new Date('2030-01-01T00:00:00Z') }));
 
     expect(s.lookup).toBe('get');
     expect(s.outcomes).toEqual({ match: 2, mismatch: 2, missing: 1, not_checked: 1 });
@@ -266,7 +267,7 @@ describe('verify', () => {
     rivoHas('1', { pointsTally: 800, lifetimeTally: 1400 }, keys, [1000, -300]);
     addCustomer('b', '2', []);
     rivoHas('2', {}, [], []);
-    const s = await verify({ db, rivo, config: CONFIG });
+    const s = await asCliAsync(verify({ db, rivo, config: CONFIG }));
     expect(s).toMatchObject({ outcomes: { match: 2, mismatch: 0, missing: 0, not_checked: 0 }, duplicates: 0, lifetimeHint: null, exitCode: 0 });
     expect(s.keysExpected).toBe(2);
     expect(s.keysFound).toBe(2);
@@ -293,7 +294,7 @@ describe('verify', () => {
       { pointsDiff: -200, internalNote: 'manual fix' },
       { pointsDiff: 0, internalNote: `x [${stray}]` },
     ]);
-    const s = await verify({ db, rivo, config: CONFIG });
+    const s = await asCliAsync(verify({ db, rivo, config: CONFIG }));
     expect(s.outcomes).toEqual({ match: 0, mismatch: 1, missing: 0, not_checked: 0 });
     expect(s.duplicates).toBe(1);
     expect(s.notInLedger).toBe(1);

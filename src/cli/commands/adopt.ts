@@ -1,5 +1,6 @@
 import { getMeta } from '../../db/open.js';
-import { EXIT, RefusedWriteError } from '../../errors.js';
+import { RefusedWriteError } from '../../errors.js';
+import { EXIT } from '../exit-codes.js';
 import { sentEventCount } from '../../ledger/store.js';
 import { adopt, chooseMigration } from '../../migrate/adopt.js';
 import { EXTRACTION_COMPLETED, extractStage } from '../../migrate/stages.js';
@@ -55,6 +56,7 @@ export const run: CommandRun = (args) =>
         ].join('\n'),
       );
     const summary = await adopt(s, scan, choice.migration.migrationId);
+    s.migrationId = summary.migrationId;
     s.say(
       `Adopted migration ${summary.migrationId}: ${n(summary.events)} events of ${n(summary.customers)} customers recorded as done ` +
         `(points ${n(summary.points)}, store credit ${(summary.creditsCents / 100).toFixed(2)}); this DB's own id ${summary.replaced} is retired.`,

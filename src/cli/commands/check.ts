@@ -1,5 +1,5 @@
 import { loadConfig } from '../../config/load.js';
-import { EXIT } from '../../errors.js';
+import { EXIT, exitCodeForError } from '../exit-codes.js';
 import { HttpError } from '../../http/errors.js';
 import { rivoClientFromConfig } from '../../rivo/client.js';
 import { YotpoClient } from '../../yotpo/client.js';
@@ -16,7 +16,7 @@ export const run: CommandRun = async (args) => {
     try {
       results[name] = `ok: ${await fn()}`;
     } catch (err) {
-      const code = err instanceof HttpError ? err.exitCode : EXIT.failed;
+      const code = err instanceof HttpError ? exitCodeForError(err) : EXIT.failed;
       worst = Math.max(worst, code === EXIT.usage ? EXIT.usage : EXIT.failed) as 0 | 1 | 2;
       results[name] = `FAILED: ${err instanceof Error ? err.message : String(err)}`;
     }

@@ -1,12 +1,12 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { EXIT } from '../../errors.js';
+import { EXIT } from '../exit-codes.js';
 import { parseKeysFromNote } from '../../mapper/keys.js';
-import { migrate } from '../../migrate/migrate.js';
 import { startSandbox, type Sandbox } from '../../sandbox/index.js';
 import type { VerifySummary } from '../../verify/verifier.js';
 import type { CommandResult, CommandRun, CommonArgs } from '../context.js';
 import { withSession } from '../session.js';
+import { runMigrate } from './migrate.js';
 
 /** Where the demo writes: its own folder, started afresh each time, so `npm start` can be run again and again. */
 export const DEMO_DIR = 'demo-output';
@@ -56,7 +56,7 @@ export async function runDemo(args: CommonArgs, options: { cwd?: string } = {}):
       // The demo's stores are its own, in this process: there is nothing real to confirm before writing.
       yes: true,
     };
-    const result = await withSession(demoArgs, { command: 'demo', talksTo: ['yotpo', 'rivo'], db: 'create', writes: true, env, cwd }, (s) => migrate(s, { dryRun: false }));
+    const result = await withSession(demoArgs, { command: 'demo', talksTo: ['yotpo', 'rivo'], db: 'create', writes: true, env, cwd }, (s) => runMigrate(s, false));
     const ledger = sandboxLedger(sandbox);
     say(
       `demo: in the sandbox's own ledger: ${ledger.events} migration events, ${ledger.distinctKeys} distinct keys ` +

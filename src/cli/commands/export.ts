@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { loadConfig } from '../../config/load.js';
-import { ConfigError, EXIT } from '../../errors.js';
+import { ConfigError } from '../../errors.js';
+import { EXIT } from '../exit-codes.js';
 import { writeLedgerCsv } from '../../reports/ledger.js';
 import type { CommandRun } from '../context.js';
 import { openForReading } from '../read-db.js';

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { EXIT } from '../../errors.js';
+import { EXIT } from '../exit-codes.js';
 import type { ExtractSummary } from '../../extract/extractor.js';
 import { countByState } from '../../ledger/customers.js';
 import { extractStage } from '../../migrate/stages.js';

@@ -1,6 +1,7 @@
 import { loadStage } from '../../migrate/stages.js';
 import { formatLoadSummary } from '../../load/report.js';
 import type { CommandRun } from '../context.js';
+import { exitCodeFor } from '../exit-codes.js';
 import { withSession } from '../session.js';
 
 /**
@@ -12,5 +13,5 @@ export const run: CommandRun = (args) =>
   withSession(args, { command: 'load', talksTo: ['rivo'], db: 'existing', writes: true }, async (s) => {
     const summary = await loadStage(s);
     for (const line of formatLoadSummary(summary)) s.say(line);
-    return { exitCode: summary.exitCode, summary: { ...summary } };
+    return { exitCode: exitCodeFor(summary), summary: { ...summary } };
   });

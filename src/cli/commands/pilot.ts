@@ -1,5 +1,6 @@
 import { centsToDecimal } from '../../rivo/parse.js';
-import { ConfigError, EXIT } from '../../errors.js';
+import { ConfigError } from '../../errors.js';
+import { EXIT } from '../exit-codes.js';
 import { pilotRivo } from '../../pilot/port.js';
 import { runPilot } from '../../pilot/runner.js';
 import { readStoredPilot, recordEmailAnswer, type StoredPilot } from '../../pilot/store.js';

@@ -1,4 +1,4 @@
-import { EXIT } from '../../errors.js';
+import { EXIT } from '../exit-codes.js';
 import { attentionCount } from '../../migrate/migrate.js';
 import { planReport, planStage } from '../../migrate/stages.js';
 import type { CommandRun } from '../context.js';

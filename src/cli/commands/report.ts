@@ -1,6 +1,6 @@
 import { loadConfig } from '../../config/load.js';
 import { getMeta } from '../../db/open.js';
-import { EXIT } from '../../errors.js';
+import { EXIT } from '../exit-codes.js';
 import { writePlanReport, writeVerifyReport } from '../../reports/index.js';
 import { runFolderName } from '../../reports/runs.js';
 import type { CommandRun } from '../context.js';

@@ -2,6 +2,7 @@ import { replanRejected } from '../../ledger/events.js';
 import { limitSeq } from '../../ledger/customers.js';
 import { loadStage, planReport, planStage } from '../../migrate/stages.js';
 import type { CommandRun } from '../context.js';
+import { exitCodeFor, withExitCode } from '../exit-codes.js';
 import { withSession } from '../session.js';
 
 /** `retry`: customers Rivo refused get their events back in the queue; unmatched and conflicts are looked up again. */
@@ -18,5 +19,5 @@ export const run: CommandRun = (args) =>
     await planStage(s, 'changed');
     const load = await loadStage(s);
     const report = await planReport(s);
-    return { exitCode: load.exitCode, summary: { rejectedRequeued: rejected.length, eventsRequeued: events, held, load, totals: report.totals } };
+    return { exitCode: exitCodeFor(load), summary: { rejectedRequeued: rejected.length, eventsRequeued: events, held, load: withExitCode(load), totals: report.totals } };
   });

@@ -5,6 +5,7 @@ import { formatRollbackPreview, formatRollbackSummary } from '../../load/report.
 import { rollback } from '../../load/rollback.js';
 import { rivoClientFromConfig } from '../../rivo/client.js';
 import type { CommandRun } from '../context.js';
+import { exitCodeFor } from '../exit-codes.js';
 import { withSession } from '../session.js';
 import { dbLine } from '../store-gate.js';
 
@@ -32,7 +33,7 @@ export const run: CommandRun = async (args) => {
     bar.stop();
     for (const line of formatRollbackSummary(summary)) s.say(line);
     s.log.info({ stage: 'rollback', summary: { ...summary, rejected: summary.rejected.length, pending: summary.pending.length } }, 'rollback finished');
-    return { exitCode: summary.exitCode, summary: { ...summary, sent: true } };
+    return { exitCode: exitCodeFor(summary), summary: { ...summary, sent: true } };
   });
 };
 
@@ -46,7 +47,9 @@ const preview: CommandRun = async (args) => {
   try {
     const summary = await rollback({ db, rivo, config, migrationId: migrationId(db), limitSeq: limitSeq(db, config.limit), dryRun: true });
     for (const line of formatRollbackPreview(summary.preview!)) process.stderr.write(`${line}\n`);
-    return { exitCode: 2, summary: { ...summary, exitCode: 2, sent: false } };
+    // Only said what it would send: a usage stop (exit 2), also inside the summary as it has always been printed.
+    const exitCode = exitCodeFor(summary);
+    return { exitCode, summary: { ...summary, exitCode, sent: false } };
   } finally {
     await rivo.close();
     db.close();

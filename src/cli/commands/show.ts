@@ -1,5 +1,6 @@
 import { loadConfig } from '../../config/load.js';
-import { ConfigError, EXIT } from '../../errors.js';
+import { ConfigError } from '../../errors.js';
+import { EXIT } from '../exit-codes.js';
 import { centsToDecimal } from '../../reports/csv-safe.js';
 import { findCustomers, showCustomer, type ShownCustomer } from '../../show/customer.js';
 import type { CommandRun } from '../context.js';

@@ -1,6 +1,6 @@
 import { loadConfig } from '../../config/load.js';
 import { CUSTOMER_STATES, EVENT_STATUSES } from '../../domain.js';
-import { EXIT } from '../../errors.js';
+import { EXIT } from '../exit-codes.js';
 import { openForReading } from '../read-db.js';
 import { readStatus, type StatusSummary } from '../../status/status.js';
 import { money } from '../../verify/expected.js';

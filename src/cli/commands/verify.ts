@@ -1,4 +1,4 @@
-import { EXIT } from '../../errors.js';
+import { exitCodeFor } from '../exit-codes.js';
 import { verifyStage } from '../../migrate/stages.js';
 import type { VerifySummary } from '../../verify/verifier.js';
 import type { CommandRun } from '../context.js';
@@ -14,7 +14,7 @@ export const run: CommandRun = (args) =>
     const { summary, files, totals } = await verifyStage(s);
     // The answer goes to stdout (`verify > verify.txt`); progress stayed on stderr. With --json only the JSON object.
     if (!args.json) process.stdout.write(formatVerify(summary, files));
-    return { exitCode: summary.exitCode === 0 ? EXIT.ok : EXIT.attention, summary: { ...summary, files, totals } };
+    return { exitCode: exitCodeFor(summary), summary: { ...summary, files, totals } };
   });
 
 export function formatVerify(s: VerifySummary, files: string[]): string {
@@ -35,7 +35,7 @@ export function formatVerify(s: VerifySummary, files: string[]): string {
   if (files.length) lines.push('', 'Report:', ...files.map((f) => `  ${f}`));
   lines.push(
     '',
-    s.exitCode === 0
+    s.outcome === 'clean'
       ? 'Every checked customer matches what the migration should have produced.'
       : 'Some customers need attention: see verify.csv (the detail column says what differs).',
   );

@@ -1,3 +1,4 @@
+/** A duration for people: `42s`, `3m07s`, `2h05m` (`?` when unknown). For progress lines and estimates alike. */
 export function formatSeconds(s: number): string {
   if (!Number.isFinite(s)) return '?';
   if (s < 60) return `${Math.round(s)}s`;
