@@ -1,5 +1,5 @@
 import type { PlannedEvent } from '../domain.js';
-import { ledgerEvent, type LedgerEvent } from '../mapper/migrated.js';
+import type { LedgerEvent } from '../mapper/migrated.js';
 import type { Db } from '../db/open.js';
 import { recordProblem, setCustomerState } from './customers.js';
 import type { EventRow } from './types.js';
@@ -207,7 +207,7 @@ export function refreshCustomerState(db: Db, customerKey: string): void {
 
 /** A ledger row as the mapper folds it into "migrated so far" (see `foldEvents`). */
 export function toLedgerEvent(r: EventRow): LedgerEvent {
-  return ledgerEvent(r);
+  return { kind: r.kind, role: r.role, generation: r.generation, pointsAmount: r.points_amount, creditsCents: r.credits_cents, value: r.value };
 }
 
 /** The events that are, or may be, in Rivo for this customer: what every new plan is a delta against. */

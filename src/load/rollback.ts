@@ -3,9 +3,10 @@ import { getMeta, setMeta, type Db } from '../db/open.js';
 import type { PlannedEvent } from '../domain.js';
 import { cancelUnsentMigrationEvents } from '../ledger/cancel.js';
 import { recordProblem } from '../ledger/customers.js';
-import { POSTED_OR_MAYBE, duplicateEvents, eventsOf, inFlightToUncertain, nextRollbackGeneration, planRollbackEvents } from '../ledger/events.js';
+import { POSTED_OR_MAYBE, duplicateEvents, eventsOf, inFlightToUncertain, nextRollbackGeneration, planRollbackEvents, toLedgerEvent } from '../ledger/events.js';
+import type { EventRow } from '../ledger/types.js';
 import type { LifetimeModel } from '../mapper/migrated.js';
-import { planCustomerRollback } from '../mapper/rollback.js';
+import { planCustomerRollback, type RollbackLedgerEvent } from '../mapper/rollback.js';
 import { LoadEngine, type EngineStats } from './engine.js';
 import { engineOptions, SUMMARY_LIST_MAX, type LoadOptions } from './loader.js';
 import { amountsInScope, countOpenEvents, openEvents, rejectedEvents, scopeCounts, type Scope } from './queries.js';
@@ -87,6 +88,11 @@ interface Candidate {
   rivo_dob_before: string | null;
 }
 
+/** A ledger row as the rollback rules read it (`mapper/rollback.ts`). */
+function forRollback(r: EventRow): RollbackLedgerEvent {
+  return { ...toLedgerEvent(r), status: r.status, rivoId: r.rivo_id, at: r.done_at ?? r.updated_at };
+}
+
 /** Customers the migration posted (or may have posted) anything to, in read order, a chunk at a time. */
 function* postedCustomers(db: Db, maxSeq: number, chunk = 500): Generator<Candidate[]> {
   const stmt = db.prepare(
@@ -143,7 +149,7 @@ export async function rollback(options: RollbackOptions): Promise<RollbackSummar
   const planOne = (c: Candidate) => {
     const rows = eventsOf(db, c.key);
     const generation = nextRollbackGeneration(db, c.key);
-    const { plan, events } = planCustomerRollback({ customer: c, rows, statuses: ['done'], migrationName: config.migrationName, migrationId: options.migrationId, now, model, generation });
+    const { plan, events } = planCustomerRollback({ customer: c, events: rows.map(forRollback), statuses: ['done'], migrationName: config.migrationName, migrationId: options.migrationId, now, model, generation });
     for (const what of plan.notRestored) {
       notRestoredCount++;
       if (notRestored.length < SUMMARY_LIST_MAX) notRestored.push({ customerKey: c.key, what });
@@ -221,7 +227,7 @@ function dryRunSummary(db: Db, migrationId: string, config: Config, maxSeq: numb
     // Writes of unknown outcome are counted as landed: the preview shows the most the rollback could send.
     const { plan, events } = planCustomerRollback({
       customer: c,
-      rows,
+      events: rows.map(forRollback),
       statuses: POSTED_OR_MAYBE,
       migrationName: config.migrationName,
       migrationId,

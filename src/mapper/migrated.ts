@@ -37,21 +37,6 @@ export interface LifetimeModel {
 
 export type LedgerEvent = Pick<PlannedEvent, 'kind' | 'role' | 'generation' | 'pointsAmount' | 'creditsCents' | 'value'>;
 
-/** The fields of a ledger row (`events` table) the fold reads. */
-export interface LedgerRowAmounts {
-  kind: LedgerEvent['kind'];
-  role: LedgerEvent['role'];
-  generation: number;
-  points_amount: number;
-  credits_cents: number;
-  value: string | null;
-}
-
-/** A ledger row as the fold reads it. */
-export function ledgerEvent(r: LedgerRowAmounts): LedgerEvent {
-  return { kind: r.kind, role: r.role, generation: r.generation, pointsAmount: r.points_amount, creditsCents: r.credits_cents, value: r.value };
-}
-
 /** Lifetime change one points amount causes under the model. */
 export function lifetimeEffect(pointsAmount: number, model: LifetimeModel): number {
   return model.negativeEventsLowerLifetime ? pointsAmount : Math.max(pointsAmount, 0);

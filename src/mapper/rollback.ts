@@ -1,6 +1,6 @@
 import type { PlannedEvent } from '../domain.js';
 import { eventKey, noteWithKey, restorationKey } from './keys.js';
-import { foldEvents, ledgerEvent, type LedgerRowAmounts, type LifetimeModel, type MigratedSoFar } from './migrated.js';
+import { foldEvents, type LedgerEvent, type LifetimeModel, type MigratedSoFar } from './migrated.js';
 
 export interface RollbackInput {
   migrated: MigratedSoFar;
@@ -68,12 +68,12 @@ export function planRollback(input: RollbackInput): RollbackPlan {
 
 // ---- one customer's rollback from its ledger rows ----------------------------------------------------------------
 
-/** The fields of a customer's ledger rows (`events` table) the rollback rules read. */
-export interface RollbackLedgerRow extends LedgerRowAmounts {
+/** One of the customer's ledger events as the rollback rules read it (the caller maps its rows). */
+export interface RollbackLedgerEvent extends LedgerEvent {
   status: string;
-  rivo_id: string;
-  done_at: string | null;
-  updated_at: string;
+  rivoId: string;
+  /** When the write reached Rivo (`done_at`), or else when its row last changed (`updated_at`): the write order. */
+  at: string;
 }
 
 export interface RollbackCustomerPlan {
@@ -90,8 +90,8 @@ export interface RollbackCustomerPlan {
 
 export interface CustomerRollbackInput {
   customer: { key: string; rivo_tier_before: string | null; rivo_dob_before: string | null };
-  /** Every ledger row of the customer. */
-  rows: readonly RollbackLedgerRow[];
+  /** Every ledger event of the customer. */
+  events: readonly RollbackLedgerEvent[];
   /** The statuses that count as in Rivo: `done` for a real rollback, also the uncertain ones for a preview. */
   statuses: readonly string[];
   migrationName: string;
@@ -109,35 +109,35 @@ export const RESTORE_NOTE = 'Restore the value held before the Yotpo migration';
  * this kind.
  */
 export function lastWritten(
-  rows: readonly RollbackLedgerRow[],
+  events: readonly RollbackLedgerEvent[],
   kind: 'tier' | 'birthday',
   statuses: readonly string[],
 ): { value: string | null; byMigration: boolean } | null {
-  const writes = rows
-    .filter((r) => r.kind === kind && statuses.includes(r.status))
-    .sort((a, b) => (a.done_at ?? a.updated_at).localeCompare(b.done_at ?? b.updated_at) || Number(a.role === 'rollback') - Number(b.role === 'rollback'));
+  const writes = events
+    .filter((e) => e.kind === kind && statuses.includes(e.status))
+    .sort((a, b) => a.at.localeCompare(b.at) || Number(a.role === 'rollback') - Number(b.role === 'rollback'));
   if (!writes.some((r) => r.role !== 'rollback')) return null;
   const last = writes[writes.length - 1]!;
   return { value: last.value, byMigration: last.role !== 'rollback' };
 }
 
 /**
- * What a rollback of one customer owes, from its ledger rows only: the compensating points event (`planRollback` on
+ * What a rollback of one customer owes, from its ledger events only: the compensating points event (`planRollback` on
  * the fold of what is in Rivo), and a restoration of the tier and birthday the customer had before the migration
  * when the migration changed them. A value the customer did not have before cannot be cleared through Rivo's API:
  * said in `notRestored`, never guessed.
  */
 export function planCustomerRollback(input: CustomerRollbackInput): { plan: RollbackCustomerPlan; events: PlannedEvent[] } {
-  const { customer, rows, statuses, model } = input;
-  const posted = rows.filter((r) => statuses.includes(r.status));
-  const migrated = foldEvents(posted.map(ledgerEvent), model);
+  const { customer, statuses, model } = input;
+  const posted = input.events.filter((e) => statuses.includes(e.status));
+  const migrated = foldEvents(posted, model);
   const keyOf = { migrationName: input.migrationName, migrationId: input.migrationId, customerKey: customer.key, generation: input.generation };
   const rollback = planRollback({ ...keyOf, migrated, now: input.now, model });
   const events = [...rollback.events];
-  const rivoId = posted[posted.length - 1]?.rivo_id ?? rows[0]?.rivo_id ?? '';
+  const rivoId = posted[posted.length - 1]?.rivoId ?? input.events[0]?.rivoId ?? '';
   const notRestored: string[] = [];
   const restore = (kind: 'tier' | 'birthday', before: string | null): string | null => {
-    const now = lastWritten(rows, kind, statuses);
+    const now = lastWritten(input.events, kind, statuses);
     if (!now || now.value === before) return null;
     if (before === null) {
       notRestored.push(`${kind}: the customer had none before the migration and Rivo's API cannot clear it (now ${now.value ?? 'none'})`);
