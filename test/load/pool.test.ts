@@ -99,3 +99,12 @@ describe('Pool: the runner\'s one concurrency control', () => {
     expect(ran).toBe(0);
   });
 });
+
+describe('pipeline: the pool\'s size', () => {
+  it('is twice the requests the Rivo gate lets in flight (issue 13: the next intents are flushed meanwhile), at least 2', async () => {
+    const { pipeline } = await import('../../src/load/engine.js');
+    expect(pipeline(8)).toBe(16);
+    expect(pipeline(1)).toBe(2);
+    expect(pipeline(0)).toBe(2);
+  });
+});
