@@ -19,7 +19,7 @@ export function emptyTally(): Tally {
 }
 
 /**
- * The loader's recovery lines that are per request (its wording is in src/load/engine.ts): the kind and how many
+ * The loader's recovery lines that are per request (its wording is in src/load/engine.ts and src/load/send.ts): the kind and how many
  * events or customers each one is about. Anything else (a DUPLICATE, writes left in flight by a crash) is not a
  * routine recovery and stays a printed message: `null`.
  */

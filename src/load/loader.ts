@@ -50,7 +50,7 @@ export interface LoadSummary {
   events: { total: number; done: number; planned: number; uncertain: number; rejected: number; landedThisRun: number };
   settled: EngineStats['settled'];
   isolatedBatches: number;
-  /** Half-applied sets completed, and customers held above target (see `LoadEngine.checkHalves`). */
+  /** Half-applied sets completed, and customers held above target (see `Sender.checkHalves` in `send.ts`). */
   completions: number;
   overTarget: number;
   points: { done: number; pending: number };

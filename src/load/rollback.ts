@@ -5,19 +5,20 @@ import { cancelUnsentMigrationEvents } from '../ledger/cancel.js';
 import { recordProblem } from '../ledger/customers.js';
 import { POSTED_OR_MAYBE, duplicateEvents, eventsOf, inFlightToUncertain, nextRollbackGeneration, planRollbackEvents, toLedgerEvent } from '../ledger/events.js';
 import type { EventRow } from '../ledger/types.js';
-import { eventKey } from '../mapper/keys.js';
-import { foldEvents, type LifetimeModel } from '../mapper/migrated.js';
-import { planRollback } from '../mapper/rollback.js';
+import type { LifetimeModel } from '../mapper/migrated.js';
+import { planCustomerRollback, type RollbackLedgerEvent } from '../mapper/rollback.js';
 import { LoadEngine, type EngineStats } from './engine.js';
 import { engineOptions, SUMMARY_LIST_MAX, type LoadOptions } from './loader.js';
 import { amountsInScope, countOpenEvents, openEvents, rejectedEvents, scopeCounts, type Scope } from './queries.js';
 
 /**
  * Undoes what this migration posted, with the loader's guarantees: for every customer the migration wrote to,
- * settle anything uncertain, plan one compensating `rollback` points event (−net points, −net credit; the mapper's
- * `planRollback`, keyed by a rollback generation so a rollback after a re-migration gets new keys), restore the tier
- * and birthday the customer had before when the migration changed them, and send it all exactly once.
+ * settle anything uncertain, plan one compensating `rollback` points event (−net points, −net credit), restore the
+ * tier and birthday the customer had before when the migration changed them, and send it all exactly once.
  * A second rollback finds nothing left to compensate and sends nothing.
+ * What a customer's rollback owes, and its keys, are the mapper's pure rules (`mapper/rollback.ts`
+ * `planCustomerRollback`, keyed by a rollback generation so a rollback after a re-migration gets new keys); this
+ * module reads the ledger, records the plan, settles and sends through the loader's engine.
  */
 
 /** The loader's options (rollback sends through the same engine), plus what only a rollback has. */
@@ -25,18 +26,6 @@ export interface RollbackOptions extends LoadOptions {
   /** Compute and return what would be sent; no request, no ledger change. */
   dryRun?: boolean;
   now?: () => Date;
-}
-
-export interface RollbackCustomerPlan {
-  customerKey: string;
-  rivoId: string;
-  points: number;
-  creditsCents: number;
-  restoreTier: string | null;
-  restoreDob: string | null;
-  notRestored: string[];
-  /** Lifetime the migration added that stays in Rivo (lifetime cannot be lowered under the modelled behaviour). */
-  lifetimeKept: number;
 }
 
 export interface RollbackPreview {
@@ -91,13 +80,16 @@ export const LIFETIME_NOTE =
 /** The `problems` kind of a tier or birthday rollback could not put back. */
 export const NOT_RESTORED_PROBLEM = 'rollback_not_restored';
 
-const RESTORE_NOTE = 'Restore the value held before the Yotpo migration';
-
 interface Candidate {
   key: string;
   seq: number;
   rivo_tier_before: string | null;
   rivo_dob_before: string | null;
+}
+
+/** A ledger row as the rollback rules read it (`mapper/rollback.ts`). */
+function forRollback(r: EventRow): RollbackLedgerEvent {
+  return { ...toLedgerEvent(r), status: r.status, rivoId: r.rivo_id, at: r.done_at ?? r.updated_at };
 }
 
 /** Customers the migration posted (or may have posted) anything to, in read order, a chunk at a time. */
@@ -129,84 +121,6 @@ function neverSentCustomers(db: Db, maxSeq: number): number {
     .get(maxSeq) as number;
 }
 
-/**
- * The value Rivo holds now as far as the ledger knows: the last tier (or dob) write that reached Rivo, in the order
- * the writes were made (a restoration is always made after the write it undoes).
- */
-function lastWritten(rows: EventRow[], kind: 'tier' | 'birthday', statuses: readonly string[]): { value: string | null; byMigration: boolean } | null {
-  const writes = rows
-    .filter((r) => r.kind === kind && statuses.includes(r.status))
-    .sort((a, b) => (a.done_at ?? a.updated_at).localeCompare(b.done_at ?? b.updated_at) || Number(a.role === 'rollback') - Number(b.role === 'rollback'));
-  if (!writes.some((r) => r.role !== 'rollback')) return null;
-  const last = writes[writes.length - 1]!;
-  return { value: last.value, byMigration: last.role !== 'rollback' };
-}
-
-/** What a rollback of one customer owes, from the ledger only (pure apart from reading `rows`). */
-function planCustomer(
-  row: { key: string; rivo_tier_before: string | null; rivo_dob_before: string | null },
-  rows: EventRow[],
-  statuses: readonly string[],
-  ctx: { config: Config; migrationId: string; now: string; model: LifetimeModel; generation: number },
-): { plan: RollbackCustomerPlan; events: PlannedEvent[] } {
-  const posted = rows.filter((r) => statuses.includes(r.status));
-  const migrated = foldEvents(posted.map(toLedgerEvent), ctx.model);
-  const rollback = planRollback({
-    migrated,
-    customerKey: row.key,
-    migrationName: ctx.config.migrationName,
-    migrationId: ctx.migrationId,
-    generation: ctx.generation,
-    now: ctx.now,
-    model: ctx.model,
-  });
-  const events = [...rollback.events];
-  const rollbackKey = eventKey({ migrationName: ctx.config.migrationName, migrationId: ctx.migrationId, customerKey: row.key, role: 'rollback', generation: ctx.generation });
-  const rivoId = posted[posted.length - 1]?.rivo_id ?? rows[0]?.rivo_id ?? '';
-  const notRestored: string[] = [];
-  const restore = (kind: 'tier' | 'birthday', before: string | null): string | null => {
-    const now = lastWritten(rows, kind, statuses);
-    if (!now || now.value === before) return null;
-    if (before === null) {
-      notRestored.push(`${kind}: the customer had none before the migration and Rivo's API cannot clear it (now ${now.value ?? 'none'})`);
-      return null;
-    }
-    // Restorations are ledger rows like any update; the key is the rollback's with a suffix, never written to a note.
-    const key = `${rollbackKey}:${kind}`;
-    events.push({
-      key,
-      kind,
-      role: 'rollback',
-      generation: ctx.generation,
-      pointsAmount: 0,
-      creditsCents: 0,
-      value: before,
-      appliedAt: null,
-      internalNote: `${RESTORE_NOTE} [${key}]`,
-      externalNote: null,
-    });
-    return before;
-  };
-  const restoreTier = restore('tier', row.rivo_tier_before);
-  const restoreDob = restore('birthday', row.rivo_dob_before);
-  const points = rollback.events.reduce((n, e) => n + e.pointsAmount, 0);
-  const credits = rollback.events.reduce((n, e) => n + e.creditsCents, 0);
-  const after = foldEvents(rollback.events.map((e) => ({ ...e })), ctx.model, migrated);
-  return {
-    plan: {
-      customerKey: row.key,
-      rivoId,
-      points,
-      creditsCents: credits,
-      restoreTier,
-      restoreDob,
-      notRestored,
-      lifetimeKept: ctx.model.negativeEventsLowerLifetime ? 0 : after.earned,
-    },
-    events,
-  };
-}
-
 export async function rollback(options: RollbackOptions): Promise<RollbackSummary> {
   const { db, rivo, config } = options;
   const maxSeq = options.limitSeq ?? Number.MAX_SAFE_INTEGER;
@@ -234,7 +148,7 @@ export async function rollback(options: RollbackOptions): Promise<RollbackSummar
   const planOne = (c: Candidate) => {
     const rows = eventsOf(db, c.key);
     const generation = nextRollbackGeneration(db, c.key);
-    const { plan, events } = planCustomer(c, rows, ['done'], { config, migrationId: options.migrationId, now, model, generation });
+    const { plan, events } = planCustomerRollback({ customer: c, events: rows.map(forRollback), statuses: ['done'], migrationName: config.migrationName, migrationId: options.migrationId, now, model, generation });
     for (const what of plan.notRestored) {
       notRestoredCount++;
       if (notRestored.length < SUMMARY_LIST_MAX) notRestored.push({ customerKey: c.key, what });
@@ -310,7 +224,16 @@ function dryRunSummary(db: Db, migrationId: string, config: Config, maxSeq: numb
     const rows = eventsOf(db, c.key);
     if (rows.some((r) => r.status === 'in_flight' || r.status === 'uncertain')) preview.unsettledCustomers++;
     // Writes of unknown outcome are counted as landed: the preview shows the most the rollback could send.
-    const { plan, events } = planCustomer(c, rows, POSTED_OR_MAYBE, { config, migrationId, now, model, generation: nextRollbackGeneration(db, c.key) });
+    const { plan, events } = planCustomerRollback({
+      customer: c,
+      events: rows.map(forRollback),
+      statuses: POSTED_OR_MAYBE,
+      migrationName: config.migrationName,
+      migrationId,
+      now,
+      model,
+      generation: nextRollbackGeneration(db, c.key),
+    });
     for (const what of plan.notRestored) {
       preview.notRestoredCount++;
       if (preview.notRestored.length < SUMMARY_LIST_MAX) preview.notRestored.push({ customerKey: c.key, what });

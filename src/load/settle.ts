@@ -5,14 +5,15 @@ import type { EventRow } from '../ledger/types.js';
 import type { RivoApi } from '../rivo/api.js';
 import type { RivoProfile } from '../rivo/profile.js';
 import { keyCounts, readBack } from '../rivo/readback.js';
-import { sameDob } from './outgoing.js';
+import { decideReadBack, updateApplied } from './policy/settle-rule.js';
 import { confirmedKeysOf, uncertainEventsOf } from './queries.js';
 
 /**
- * Settling one customer's uncertain writes by reading Rivo back. Points events are decided by their key in
- * `internal_note`: found once → done; more than once → done and a loud duplicate; not found → planned again, but only
- * when the read-back proves the listing complete (`rivo/readback.ts`); otherwise the write stays uncertain with the
- * reason (held: never resent on a guess). Tier and birthday updates compare the customer's current value.
+ * Settling one customer's uncertain writes by reading Rivo back: the reads and the ledger writes. What a read-back
+ * proves is decided in `policy/settle-rule.ts`: points events by their key in `internal_note` (found once → done;
+ * more than once → done and a loud duplicate; not found → planned again only when the read-back proves the listing
+ * complete (`rivo/readback.ts`), otherwise held: never resent on a guess); tier and birthday updates by the
+ * customer's current value.
  */
 
 export interface SettleDeps {
@@ -47,29 +48,19 @@ export async function settleCustomer(deps: SettleDeps, customerKey: string): Pro
       out.unreadable = `read-back failed: ${err.summary()}`;
       continue;
     }
-    const counts = keyCounts(rb.events, group.map((r) => r.key));
-    const done: { key: string; rivoEventId: string }[] = [];
-    const dups: { key: string; rivoEventIds: string[] }[] = [];
-    const absent: string[] = [];
-    for (const row of group) {
-      const matches = counts.get(row.key) ?? [];
-      if (matches.length === 1) done.push({ key: row.key, rivoEventId: matches[0]!.id });
-      else if (matches.length > 1) dups.push({ key: row.key, rivoEventIds: matches.map((m) => m.id) });
-      else absent.push(row.key);
-    }
-    // A key confirmed earlier that the listing now shows twice is a duplicate too (a resend that should not have been).
-    for (const [key, matches] of keyCounts(rb.events, confirmed)) if (matches.length > 1) dups.push({ key, rivoEventIds: matches.map((m) => m.id) });
-    markDone(db, done);
-    markDoneWithDuplicates(db, dups);
-    if (absent.length && rb.unproven) {
-      markHeld(db, absent, `held, not resent: ${rb.unproven}`);
-      out.held = rb.unproven;
+    const keys = group.map((r) => r.key);
+    const d = decideReadBack(keys, keyCounts(rb.events, keys), keyCounts(rb.events, confirmed), rb.unproven);
+    markDone(db, d.done);
+    markDoneWithDuplicates(db, d.duplicates);
+    if (d.held) {
+      markHeld(db, d.held.keys, `held, not resent: ${d.held.reason}`);
+      out.held = d.held.reason;
     } else {
-      markAbsent(db, absent);
-      out.absent += absent.length;
+      markAbsent(db, d.resend);
+      out.absent += d.resend.length;
     }
-    out.found += done.length;
-    out.duplicates.push(...dups);
+    out.found += d.done.length;
+    out.duplicates.push(...d.duplicates);
   }
 
   for (const [rivoId, group] of groupBy(rows.filter((r) => r.kind !== 'points'), (r) => r.rivo_id)) {
@@ -82,9 +73,7 @@ export async function settleCustomer(deps: SettleDeps, customerKey: string): Pro
       continue;
     }
     for (const row of group) {
-      // A customer Rivo does not know cannot carry the update: absent, and the resend will be refused with a reason.
-      const applied = snapshot !== null && (row.kind === 'tier' ? snapshot.tierId === row.value : sameDob(snapshot.dob, row.value));
-      if (applied) {
+      if (updateApplied(snapshot, row)) {
         markDone(db, [{ key: row.key }]);
         out.found++;
       } else {

@@ -56,6 +56,15 @@ export function eventKey(input: EventKeyInput): string {
   return `${KEY_PREFIX}:${migrationId}:${customerHash(migrationName, customerKey)}:${role}:${generation}`;
 }
 
+/**
+ * The key of a rollback's restoration of the tier or birthday the customer had before the migration: the rollback's
+ * own key (`role` rollback, same generation) with the kind as a suffix. A restoration is a tier or birthday update,
+ * which carries no note in Rivo and is settled by the customer's value, so `parseKey` need not read this key.
+ */
+export function restorationKey(input: Omit<EventKeyInput, 'role'>, kind: 'tier' | 'birthday'): string {
+  return `${eventKey({ ...input, role: 'rollback' })}:${kind}`;
+}
+
 /** Inverse of `eventKey` for everything but the hashed customer; null for anything that is not a key. */
 export function parseKey(key: string): ParsedKey | null {
   const m = /^y2r:([A-Za-z0-9_.-]{1,64}):([0-9a-f]+):([a-z]+):(0|[1-9][0-9]*)$/.exec(key);

@@ -1,67 +1,18 @@
 import { centsToRivo, decimalToCents } from './money.js';
+import { applyBatch, type BatchResult, type Refusal, type Tallies } from './rivo-batch.js';
+import { rivoBehaviour, type BatchMode, type RivoBehaviour } from './rivo-behaviour.js';
 import { parseEventInput, type EventInput } from './rivo-events.js';
 import type { RivoCustomerAttributes, RivoEventRecord, RivoTierRecord } from './types.js';
+
+export { DEFAULT_RIVO_BEHAVIOUR, type BatchMode, type RivoBehaviour } from './rivo-behaviour.js';
+export { isRefusal, type BatchFailure, type BatchResult, type Refusal } from './rivo-batch.js';
 
 /**
  * Rivo's side of the store: customers, tiers and the points ledger, with the modelled lifetime behaviour
  * (rivo-api.md): a positive points_diff raises points_tally and lifetime_earnings_tally, a negative one lowers
- * points_tally only. Credits are kept in cents.
+ * points_tally only. Credits are kept in cents. How it behaves where Rivo's docs say nothing is switched by
+ * `behaviour` (`rivo-behaviour.ts`); how a batch is applied is `rivo-batch.ts`.
  */
-
-export type BatchMode = 'atomic' | 'partial';
-
-/**
- * How this stand-in behaves where Rivo's docs say nothing ([unconfirmed] in rivo-api.md). The defaults are the
- * modelled behaviour (`MODELLED_PROFILE` in src/rivo/profile.ts); each switch makes it behave the other way, so tests
- * can show the tool stays exact (or stops safely) on a store that differs. Switchable at run time.
- */
-export interface RivoBehaviour {
-  /** Most events a listing page serves, whatever `per_page` asked (≤ 250); `links`/`meta` tell what was served. */
-  perPageCap: number;
-  /** Order of `GET /points_events`. */
-  order: 'newest_first' | 'oldest_first';
-  /** A batch with bad items: `partial` applies the valid ones, `atomic` applies none. */
-  batchAtomicity: BatchMode;
-  /** A batch with bad items answers 200 listing the failed items (and the created events) instead of 422. */
-  batchItemErrorsIn2xx: boolean;
-  /** A debit that would take points (or credit) below zero is refused with 422; by default it is accepted. */
-  refuseNegativeBelowZero: boolean;
-  /** Prepended to every stored `internal_note` (Rivo prefixes admin-made events with the operator's email). */
-  notePrefix: string;
-  /** `/points_events/batch` emails the customer whatever `skip_email` says. */
-  batchIgnoresSkipEmail: boolean;
-  /**
-   * Each batch item is checked against the customer's balance before the batch, not after the items before it: an
-   * `earned +L` and its `spent −(L−B)` in one batch see the debit refused below zero (with `refuseNegativeBelowZero`).
-   */
-  batchChecksAgainstStart: boolean;
-  /** A debit lowers `lifetime_earnings_tally` too (the modelled rule leaves it alone). */
-  lifetimeNet: boolean;
-  /** `POST /customers/{id}/vip_tier` does not exist (404): the modelled tier path is wrong for this store. */
-  tierEndpointMissing: boolean;
-  /** `dob` is accepted only as `MM-DD` (month and day, as RivoJS sends it); `YYYY-MM-DD` is refused with 422. */
-  dobMonthDayOnly: boolean;
-  /** `expires_at` on a created event is accepted but dropped: the listing shows `expires_at: null`. */
-  expiresAtIgnored: boolean;
-  /** An event carrying `expires_at` is refused with 422 (by default it is stored and listed). */
-  expiresAtRefused: boolean;
-}
-
-export const DEFAULT_RIVO_BEHAVIOUR: Readonly<RivoBehaviour> = {
-  perPageCap: 250,
-  order: 'newest_first',
-  batchAtomicity: 'partial',
-  batchItemErrorsIn2xx: false,
-  refuseNegativeBelowZero: false,
-  notePrefix: '',
-  batchIgnoresSkipEmail: false,
-  batchChecksAgainstStart: false,
-  lifetimeNet: false,
-  tierEndpointMissing: false,
-  dobMonthDayOnly: false,
-  expiresAtIgnored: false,
-  expiresAtRefused: false,
-};
 
 interface Customer {
   id: number;
@@ -80,27 +31,9 @@ interface Customer {
   total_spent: number;
 }
 
-/** A refusal the server turns into an HTTP answer. */
-export interface Refusal {
-  status: 404 | 422;
-  errors: string[];
-}
-
-export interface BatchFailure extends Refusal {
-  index: number;
-}
-
-export interface BatchResult {
-  created: RivoEventRecord[];
-  failures: BatchFailure[];
-}
-
 export interface RivoStateHooks {
   onEventCreated?: (event: RivoEventRecord) => void;
 }
-
-/** Tallies the validation of a batch works on, so an atomic batch is checked as if applied in order. */
-type Tallies = Map<number, { points: number; creditsCents: number }>;
 
 export type RivoCustomerInput = Partial<Omit<RivoCustomerAttributes, 'vip_tier'>> & {
   email: string;
@@ -144,7 +77,7 @@ export class RivoState {
   ) {
     this.hooks = options.hooks ?? {};
     this.tierList = tiers.map((t) => structuredClone(t));
-    this.behaviour = { ...DEFAULT_RIVO_BEHAVIOUR, ...definedOnly(options.behaviour ?? {}) };
+    this.behaviour = rivoBehaviour(options.behaviour);
     for (const c of customers) this.addCustomer(c);
   }
 
@@ -347,41 +280,17 @@ export class RivoState {
     return this.apply(parsed.value, now, false);
   }
 
-  /**
-   * `atomic`: every item is validated (in order, as if the earlier ones were applied) and all or none are applied.
-   * `partial`: valid items are applied in order, the others reported; the caller answers 422 when any failed.
-   */
+  /** A batch, applied as `behaviour.batchAtomicity` says (`rivo-batch.ts`). */
   createBatch(items: unknown[], now: Date): BatchResult {
-    const parsed = items.map((raw) => parseEventInput(raw, now));
-    const failures: BatchFailure[] = [];
-    const created: RivoEventRecord[] = [];
-    if (this.behaviour.batchAtomicity === 'atomic') {
-      const tallies: Tallies = new Map();
-      const valid: EventInput[] = [];
-      parsed.forEach((p, index) => {
-        if (!p.ok) return failures.push({ index, status: 422, errors: p.errors });
-        const refusal = this.check(p.value, this.behaviour.batchChecksAgainstStart ? new Map() : tallies);
-        if (refusal) return failures.push({ index, ...refusal });
-        valid.push(p.value);
-      });
-      if (failures.length === 0) for (const input of valid) created.push(this.apply(input, now, true));
-      return { created, failures };
-    }
-    // The balances before the batch, for a store that checks every item against them.
-    const start: Tallies = new Map();
-    const before = (): Tallies => (this.behaviour.batchChecksAgainstStart ? new Map(start) : new Map());
-    if (this.behaviour.batchChecksAgainstStart)
-      for (const p of parsed) {
-        const c = p.ok ? this.resolve(p.value.customerIdentifier) : undefined;
-        if (c && !start.has(c.id)) start.set(c.id, { points: c.points, creditsCents: c.creditsCents });
-      }
-    parsed.forEach((p, index) => {
-      if (!p.ok) return failures.push({ index, status: 422, errors: p.errors });
-      const refusal = this.check(p.value, before());
-      if (refusal) return failures.push({ index, ...refusal });
-      created.push(this.apply(p.value, now, true));
-    });
-    return { created, failures };
+    return applyBatch(
+      items.map((raw) => parseEventInput(raw, now)),
+      this.behaviour,
+      {
+        check: (input, tallies) => this.check(input, tallies),
+        apply: (input) => this.apply(input, now, true),
+        balances: (input) => this.resolve(input.customerIdentifier),
+      },
+    );
   }
 
   /**
@@ -441,15 +350,6 @@ export class RivoState {
     this.hooks.onEventCreated?.({ ...event });
     return event;
   }
-}
-
-/** Options as given, without the keys set to undefined (so they do not hide a default). */
-function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-export function isRefusal(v: unknown): v is Refusal {
-  return typeof v === 'object' && v !== null && 'errors' in v && 'status' in v && !('id' in v);
 }
 
 function isCalendarDate(s: string): boolean {

@@ -9,6 +9,7 @@ import {
   noteWithKey,
   parseKey,
   parseKeysFromNote,
+  restorationKey,
 } from '../../src/mapper/keys.js';
 
 const base = { migrationName: 'yotpo-to-rivo', migrationId: 'm1', customerKey: 'cust-1', role: 'earned' as EventRole, generation: 0 };
@@ -122,5 +123,14 @@ describe('noteWithKey / findKeyInNote / parseKeysFromNote', () => {
         expect(parseKeysFromNote(note)).toContain(key);
       }),
     );
+  });
+});
+
+describe('restorationKey', () => {
+  it('is the rollback key of the same generation with the kind as a suffix, so rows of existing ledgers keep their keys', () => {
+    const input = { migrationName: 'yotpo-to-rivo', migrationId: 'm1', customerKey: 'cust-1', generation: 2 };
+    const rollbackKey = eventKey({ ...input, role: 'rollback' });
+    expect(restorationKey(input, 'tier')).toBe(`${rollbackKey}:tier`);
+    expect(restorationKey(input, 'birthday')).toMatch(/^y2r:m1:[0-9a-f]{16}:rollback:2:birthday$/);
   });
 });

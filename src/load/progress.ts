@@ -1,0 +1,86 @@
+import type { Db } from '../db/open.js';
+import type { RivoApi } from '../rivo/api.js';
+import { scopeCounts, type Scope, type ScopeCounts } from './queries.js';
+
+export interface LoadProgress {
+  phase: 'start' | 'settle' | 'send' | 'done';
+  round: number;
+  eventsDone: number;
+  eventsTotal: number;
+  eventsUncertain: number;
+  eventsRejected: number;
+  customersDone: number;
+  customersTotal: number;
+  /** Rivo requests this run has sent. */
+  requests: number;
+  /** Requests per second so far in this run. */
+  rate: number;
+  /** Seconds left at the configured Rivo budget (rps), null when nothing is left. */
+  etaSeconds: number | null;
+}
+
+/**
+ * Seconds left at `rps` requests a second: every planned or uncertain points event still needs a request (shared by
+ * `perRequest` events in a batch), every planned update one of its own. Null when nothing is left.
+ */
+export function etaSeconds(c: Pick<ScopeCounts, 'pointsPlannedEvents' | 'eventsUncertain' | 'updatesPlanned'>, perRequest: number, rps: number): number | null {
+  const left = Math.ceil((c.pointsPlannedEvents + c.eventsUncertain) / perRequest) + c.updatesPlanned;
+  return left > 0 ? left / rps : null;
+}
+
+/** The loader's progress callback, fed from two aggregate queries over the ledger and spaced so they stay cheap. */
+export class ProgressMeter {
+  private lastAt = 0;
+  private costMs = 0;
+  private readonly startedAt = Date.now();
+  private readonly startRequests: number;
+
+  constructor(
+    private readonly o: {
+      db: Db;
+      rivo: RivoApi;
+      scope: Scope;
+      /** Events per request: `batchSize` in batch mode, 1 in single mode. */
+      perRequest: number;
+      rps: number;
+      everyMs?: number;
+      onProgress?: (p: LoadProgress) => void;
+    },
+  ) {
+    this.startRequests = o.rivo.requestCount;
+  }
+
+  /** Rivo requests this run has sent. */
+  requests(): number {
+    return this.o.rivo.requestCount - this.startRequests;
+  }
+
+  /** Calls back now when `force` or when the spacing allows. */
+  report(phase: LoadProgress['phase'], round: number, force = false): void {
+    const { onProgress } = this.o;
+    if (!onProgress) return;
+    const now = Date.now();
+    // The counts are two aggregate queries over the ledger: on a large one they are spaced so that they never take
+    // more than ~2% of the time (the event loop, and with it the rate gate, waits while they run).
+    const every = Math.max(this.o.everyMs ?? 2000, this.costMs * 50);
+    if (!force && now - this.lastAt < every) return;
+    this.lastAt = now;
+    const c = scopeCounts(this.o.db, this.o.scope);
+    this.costMs = Date.now() - now;
+    const requests = this.requests();
+    const elapsed = (now - this.startedAt) / 1000;
+    onProgress({
+      phase,
+      round,
+      eventsDone: c.eventsDone,
+      eventsTotal: c.eventsTotal,
+      eventsUncertain: c.eventsUncertain,
+      eventsRejected: c.eventsRejected,
+      customersDone: c.customersDone,
+      customersTotal: c.customersTotal,
+      requests,
+      rate: elapsed > 0 ? requests / elapsed : 0,
+      etaSeconds: etaSeconds(c, this.o.perRequest, this.o.rps),
+    });
+  }
+}
