@@ -5,7 +5,7 @@ import type { EventRow } from '../ledger/types.js';
 import type { RivoApi } from '../rivo/api.js';
 import type { RivoProfile } from '../rivo/profile.js';
 import { keyCounts, readBack } from '../rivo/readback.js';
-import { sameDob } from './outgoing.js';
+import { sameDob } from '../util/dates.js';
 import { confirmedKeysOf, uncertainEventsOf } from './queries.js';
 
 /**

@@ -5,6 +5,7 @@ import { carriesExpiry, expiryFor } from './expiry.js';
 import { eventKey, noteWithKey } from './keys.js';
 import { foldEvents, type LifetimeModel, type MigratedSoFar } from './migrated.js';
 import { matchTier } from './tiers.js';
+import { formatCents } from '../util/money.js';
 
 /**
  * The outcome rules of migration-semantics.md as a pure function of one customer: Yotpo's values, Rivo as first
@@ -109,7 +110,7 @@ export function planCustomer(input: PlanInput): CustomerPlan {
         ? `lifetime in Yotpo (${L}) is below the balance (${B}): Rivo lifetime will grow by ${B}`
         : `lifetime in Yotpo (${L}) is below the points to add (${B} - ${P0} = ${targetPoints}): Rivo lifetime will grow by ${targetPoints}`,
     );
-  if (!mapping.credits && C !== 0) notes.push(`store credit of ${cents(C)} not migrated (mapping.credits is off)`);
+  if (!mapping.credits && C !== 0) notes.push(`store credit of ${formatCents(C)} not migrated (mapping.credits is off)`);
 
   const events: PlannedEvent[] = [];
   const make = (role: EventRole, kind: EventKind, fields: Partial<PlannedEvent>): PlannedEvent => {
@@ -243,12 +244,6 @@ function appliedAt(input: PlanInput, notes: string[]): string {
 
 function yearOf(iso: string): number {
   return new Date(Date.parse(iso)).getUTCFullYear();
-}
-
-function cents(v: number): string {
-  const sign = v < 0 ? '-' : '';
-  const a = Math.abs(v);
-  return `${sign}${Math.floor(a / 100)}.${String(a % 100).padStart(2, '0')}`;
 }
 
 function checkInput(input: PlanInput): void {
