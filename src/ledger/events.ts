@@ -208,7 +208,15 @@ export function refreshCustomerState(db: Db, customerKey: string): void {
 
 /** A ledger row as the mapper folds it into "migrated so far" (see `foldEvents`). */
 export function toLedgerEvent(r: EventRow): LedgerEvent {
-  return { kind: r.kind, role: r.role, generation: r.generation, pointsAmount: r.points_amount, creditsCents: r.credits_cents, value: r.value };
+  return {
+    kind: r.kind,
+    role: r.role,
+    generation: r.generation,
+    pointsAmount: r.points_amount,
+    creditsCents: r.credits_cents,
+    value: r.value,
+    at: r.done_at ?? r.updated_at,
+  };
 }
 
 /** The events that are, or may be, in Rivo for this customer: what every new plan is a delta against. */

@@ -6,7 +6,7 @@ import { recordProblemOnce } from '../ledger/customers.js';
 import { POSTED_OR_MAYBE, duplicateEvents, eventsOf, inFlightToUncertain, nextRollbackGeneration, planRollbackEvents, toLedgerEvent } from '../ledger/events.js';
 import type { EventRow } from '../ledger/types.js';
 import { eventKey } from '../mapper/keys.js';
-import { foldEvents, type LifetimeModel } from '../mapper/migrated.js';
+import { foldEvents, inWriteOrder, type LifetimeModel } from '../mapper/migrated.js';
 import { planRollback } from '../mapper/rollback.js';
 import { LoadEngine, type EngineStats } from './engine.js';
 import { engineOptions, SUMMARY_LIST_MAX, type LoadOptions } from './loader.js';
@@ -131,13 +131,14 @@ function neverSentCustomers(db: Db, maxSeq: number): number {
 }
 
 /**
- * The value Rivo holds now as far as the ledger knows: the last tier (or dob) write that reached Rivo, in the order
- * the writes were made (a restoration is always made after the write it undoes).
+ * The value Rivo holds now as far as the ledger knows: the last tier (or dob) write that reached Rivo, in the one
+ * write order of the model (`inWriteOrder`: a restoration is always made after the write it undoes).
  */
 function lastWritten(rows: EventRow[], kind: 'tier' | 'birthday', statuses: readonly string[]): { value: string | null; byMigration: boolean } | null {
-  const writes = rows
-    .filter((r) => r.kind === kind && statuses.includes(r.status))
-    .sort((a, b) => (a.done_at ?? a.updated_at).localeCompare(b.done_at ?? b.updated_at) || Number(a.role === 'rollback') - Number(b.role === 'rollback'));
+  const writes = inWriteOrder(
+    rows.filter((r) => r.kind === kind && statuses.includes(r.status)),
+    toLedgerEvent,
+  );
   if (!writes.some((r) => r.role !== 'rollback')) return null;
   const last = writes[writes.length - 1]!;
   return { value: last.value, byMigration: last.role !== 'rollback' };

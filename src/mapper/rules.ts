@@ -3,7 +3,7 @@ import type { EventKind, EventRole, PlannedEvent, RivoCustomerSnapshot, RivoTier
 import { birthdayFromYotpo, sameBirthday } from './dob.js';
 import { carriesExpiry, expiryFor } from './expiry.js';
 import { eventKey, noteWithKey } from './keys.js';
-import { foldEvents, type LifetimeModel, type MigratedSoFar } from './migrated.js';
+import { foldEvents, rivoShows, type LifetimeModel, type MigratedSoFar } from './migrated.js';
 import { matchTier } from './tiers.js';
 import { formatCents } from '../util/money.js';
 
@@ -190,12 +190,16 @@ export function planCustomer(input: PlanInput): CustomerPlan {
 function predict(input: PlanInput, events: readonly PlannedEvent[], model: LifetimeModel): CustomerPlan['predicted'] {
   const { rivo } = input;
   const after = foldEvents(events, model, input.migrated);
+  const shows = rivoShows(
+    { points: rivo.pointsTally, lifetime: rivo.lifetimeTally, creditsCents: rivo.creditsCents, tierId: rivo.tierId, dob: rivo.dob },
+    after,
+  );
   return {
-    pointsTally: rivo.pointsTally + after.net,
-    lifetimeTally: rivo.lifetimeTally === null && after.earned === 0 ? null : (rivo.lifetimeTally ?? 0) + after.earned,
-    creditsCents: rivo.creditsCents + after.creditsCents,
+    pointsTally: shows.points,
+    lifetimeTally: shows.lifetime,
+    creditsCents: shows.creditsCents,
     tierName: after.tierSet !== null ? (input.tiers.find((t) => t.id === after.tierSet)?.name ?? after.tierSet) : rivo.tierName,
-    dob: after.dobSet ?? rivo.dob,
+    dob: shows.dob,
   };
 }
 
