@@ -196,7 +196,12 @@ export interface PlanTargets {
   predictedDob: string | null;
 }
 
-/** Stores what the plan intends for a customer (reports and verify compare against these). */
+/**
+ * Stores what the plan intends for a customer: the targets (what Yotpo says is owed) and the prediction (what Rivo
+ * will show once the plan is sent, by the model's fold, `mapper/migrated.ts`). Reports show both; verify reads them
+ * for every customer whose done events add up to the prediction, and reports a target the prediction cannot reach as
+ * a lifetime that cannot be exact (`verify/rules.ts lifetimeReach`), not as a difference in Rivo.
+ */
 export function recordPlanTargets(db: Db, key: string, t: PlanTargets): void {
   statement(
     db,
