@@ -135,10 +135,7 @@ function neverSentCustomers(db: Db, maxSeq: number): number {
  * write order of the model (`inWriteOrder`: a restoration is always made after the write it undoes).
  */
 function lastWritten(rows: EventRow[], kind: 'tier' | 'birthday', statuses: readonly string[]): { value: string | null; byMigration: boolean } | null {
-  const writes = inWriteOrder(
-    rows.filter((r) => r.kind === kind && statuses.includes(r.status)),
-    toLedgerEvent,
-  );
+  const writes = inWriteOrder(rows.filter((r) => r.kind === kind && statuses.includes(r.status)), toLedgerEvent);
   if (!writes.some((r) => r.role !== 'rollback')) return null;
   const last = writes[writes.length - 1]!;
   return { value: last.value, byMigration: last.role !== 'rollback' };

@@ -348,16 +348,8 @@ describe('verify', () => {
     // 700, but under the modelled Rivo a negative event cannot lower lifetime, so the best reachable is 400 + 1000.
     const planned = (key: string, rivoId: string, rivoLifetime: number) => {
       const keys = addCustomer(key, rivoId, [{ role: 'earned', points: 1000 }, { role: 'spent', points: -300 }]);
-      recordPlanTargets(db, key, {
-        targetPoints: 700,
-        targetLifetime: 700,
-        targetCredits: 0,
-        predictedPoints: 800,
-        predictedLifetime: 1400,
-        predictedCredits: 0,
-        predictedTier: 'Silver',
-        predictedDob: null,
-      });
+      const stored = { targetPoints: 700, targetLifetime: 700, targetCredits: 0, predictedPoints: 800, predictedLifetime: 1400 };
+      recordPlanTargets(db, key, { ...stored, predictedCredits: 0, predictedTier: 'Silver', predictedDob: null });
       rivoHas(rivoId, { pointsTally: 800, lifetimeTally: rivoLifetime }, keys, [1000, -300]);
     };
 
