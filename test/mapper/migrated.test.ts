@@ -71,8 +71,8 @@ describe('the one write order (plan, verify and rollback)', () => {
   it('the write made last wins, whatever the generations say', () => {
     const out = foldEvents(
       [
-        ev({ kind: 'birthday', role: 'birthday', generation: 0, value: '2000-05-17', at: at('2') }),
-        ev({ kind: 'birthday', role: 'birthday', generation: 1, value: '2000-06-18', at: at('1') }),
+        { ...ev({ kind: 'birthday', role: 'birthday', generation: 0, value: '2000-05-17' }), at: at('2') },
+        { ...ev({ kind: 'birthday', role: 'birthday', generation: 1, value: '2000-06-18' }), at: at('1') },
       ],
       modelled,
     );
