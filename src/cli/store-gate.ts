@@ -1,4 +1,5 @@
 import { getMeta, type Db } from '../db/open.js';
+import { formatCents } from '../util/money.js';
 import { RefusedWriteError } from '../errors.js';
 import { countByState } from '../ledger/customers.js';
 import { recordStore, sentEventCount, storeRow } from '../ledger/store.js';
@@ -13,7 +14,7 @@ import type { Session } from './session.js';
  */
 
 const n = (x: number) => x.toLocaleString('en-US');
-const money = (cents: number) => (cents / 100).toFixed(2);
+const money = formatCents;
 
 /** One line on stderr for every command: which DB, and whether it starts a migration or continues one. */
 export function dbLine(db: Db, path: string, runsBefore: number): string {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { ExtractedRecord } from '../ledger/types.js';
 import { recordKey } from './record-key.js';
+import { daysInMonth } from '../util/dates.js';
 
 /**
  * Raw Yotpo record -> `ExtractedRecord`. Pure: no I/O, no throwing on bad data. A customer-level problem never stops
@@ -144,11 +145,6 @@ const timestamp = field<string | null>((v) => {
   const ms = typeof v === 'string' ? Date.parse(v.trim()) : NaN;
   return Number.isFinite(ms) ? new Date(ms).toISOString() : { problem: `${show(v)} is not a date` };
 });
-
-function daysInMonth(month: number, year: number | null): number {
-  if (month === 2) return year === null || (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)) ? 29 : 28;
-  return [4, 6, 9, 11].includes(month) ? 30 : 31;
-}
 
 interface Birthday {
   month: number | null;

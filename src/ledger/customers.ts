@@ -161,6 +161,30 @@ export function recordProblem(db: Db, p: { customerKey?: string | null; eventKey
   );
 }
 
+/**
+ * Records a problem unless the same one is already recorded, however often the command that finds it runs (verify,
+ * rollback, plan and load all re-run). A problem about an event is the same when kind and event key are (its
+ * wording may carry counts that change between runs: "in Rivo 3 times"); a problem about a customer is the same when
+ * kind, customer and wording are. Returns whether it was new.
+ */
+export function recordProblemOnce(db: Db, p: { customerKey?: string | null; eventKey?: string | null; kind: string; detail: string }): boolean {
+  const customerKey = p.customerKey ?? null;
+  const eventKey = p.eventKey ?? null;
+  const info =
+    eventKey !== null
+      ? statement(
+          db,
+          `INSERT INTO problems (customer_key, event_key, kind, detail, at) SELECT ?, ?, ?, ?, ?
+           WHERE NOT EXISTS (SELECT 1 FROM problems WHERE event_key = ? AND kind = ?)`,
+        ).run(customerKey, eventKey, p.kind, p.detail, now(), eventKey, p.kind)
+      : statement(
+          db,
+          `INSERT INTO problems (customer_key, event_key, kind, detail, at) SELECT ?, NULL, ?, ?, ?
+           WHERE NOT EXISTS (SELECT 1 FROM problems WHERE customer_key IS ? AND event_key IS NULL AND kind = ? AND detail = ?)`,
+        ).run(customerKey, p.kind, p.detail, now(), customerKey, p.kind, p.detail);
+  return info.changes > 0;
+}
+
 export interface PlanTargets {
   targetPoints: number;
   targetLifetime: number;
@@ -172,7 +196,12 @@ export interface PlanTargets {
   predictedDob: string | null;
 }
 
-/** Stores what the plan intends for a customer (reports and verify compare against these). */
+/**
+ * Stores what the plan intends for a customer: the targets (what Yotpo says is owed) and the prediction (what Rivo
+ * will show once the plan is sent, by the model's fold, `mapper/migrated.ts`). Reports show both; verify reads them
+ * for every customer whose done events add up to the prediction, and reports a target the prediction cannot reach as
+ * a lifetime that cannot be exact (`verify/rules.ts lifetimeReach`), not as a difference in Rivo.
+ */
 export function recordPlanTargets(db: Db, key: string, t: PlanTargets): void {
   statement(
     db,

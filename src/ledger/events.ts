@@ -1,7 +1,8 @@
 import type { PlannedEvent } from '../domain.js';
 import type { LedgerEvent } from '../mapper/migrated.js';
 import type { Db } from '../db/open.js';
-import { recordProblem, setCustomerState } from './customers.js';
+import { recordProblem, recordProblemOnce, setCustomerState } from './customers.js';
+import { formatCents } from '../util/money.js';
 import type { EventRow } from './types.js';
 import { pluckStatement, statement } from './statements.js';
 
@@ -164,7 +165,7 @@ export function holdOverTarget(db: Db, customerKey: string, keys: string[], deta
     const stmt = statement(db, "UPDATE events SET last_error = ?, updated_at = ? WHERE key = ? AND status = 'rejected'");
     for (const k of keys) {
       stmt.run(detail.slice(0, 600), at, k);
-      if (!hasEventProblem(db, k, OVER_TARGET_PROBLEM)) recordProblem(db, { customerKey, eventKey: k, kind: OVER_TARGET_PROBLEM, detail });
+      recordProblemOnce(db, { customerKey, eventKey: k, kind: OVER_TARGET_PROBLEM, detail });
     }
     refreshCustomerState(db, customerKey);
   })();
@@ -207,7 +208,15 @@ export function refreshCustomerState(db: Db, customerKey: string): void {
 
 /** A ledger row as the mapper folds it into "migrated so far" (see `foldEvents`). */
 export function toLedgerEvent(r: EventRow): LedgerEvent {
-  return { kind: r.kind, role: r.role, generation: r.generation, pointsAmount: r.points_amount, creditsCents: r.credits_cents, value: r.value };
+  return {
+    kind: r.kind,
+    role: r.role,
+    generation: r.generation,
+    pointsAmount: r.points_amount,
+    creditsCents: r.credits_cents,
+    value: r.value,
+    at: r.done_at ?? r.updated_at,
+  };
 }
 
 /** The events that are, or may be, in Rivo for this customer: what every new plan is a delta against. */
@@ -247,11 +256,6 @@ export function markDoneWithDuplicates(db: Db, found: { key: string; rivoEventId
       db,
       "UPDATE events SET status = 'done', rivo_event_id = coalesce(?, rivo_event_id), last_error = ?, done_at = coalesce(done_at, ?), updated_at = ? WHERE key = ? AND status IN ('in_flight','uncertain','planned','done')",
     );
-    const problem = statement(
-      db,
-      `INSERT INTO problems (customer_key, event_key, kind, detail, at) SELECT ?, ?, ?, ?, ?
-       WHERE NOT EXISTS (SELECT 1 FROM problems WHERE event_key = ? AND kind = ? AND detail = ?)`,
-    );
     const customers = new Set<string>();
     for (const f of found) {
       const row = statement(db, 'SELECT customer_key, points_amount, credits_cents FROM events WHERE key = ?').get(f.key) as
@@ -263,8 +267,8 @@ export function markDoneWithDuplicates(db: Db, found: { key: string; rivoEventId
       stmt.run(f.rivoEventIds[0] ?? null, note, at, at, f.key);
       const detail =
         `event [${f.key}] is in Rivo ${f.rivoEventIds.length} times (Rivo ids ${f.rivoEventIds.join(', ')}): ` +
-        `${row.points_amount * extra} points and ${(row.credits_cents * extra) / 100} credit too many; revoke the extra event in Rivo`;
-      problem.run(row.customer_key, f.key, DUPLICATE_PROBLEM, detail, at, f.key, DUPLICATE_PROBLEM, detail);
+        `${row.points_amount * extra} points and ${formatCents(row.credits_cents * extra)} credit too many; revoke the extra event in Rivo`;
+      recordProblemOnce(db, { customerKey: row.customer_key, eventKey: f.key, kind: DUPLICATE_PROBLEM, detail });
       customers.add(row.customer_key);
     }
     for (const c of customers) refreshCustomerState(db, c);

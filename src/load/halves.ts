@@ -1,4 +1,5 @@
 import type { Db } from '../db/open.js';
+import { formatCents } from '../util/money.js';
 import { HALF_APPLIED_PROBLEM, hasEventProblem, holdOverTarget, planCompletion } from '../ledger/events.js';
 import type { EventRow } from '../ledger/types.js';
 import { pointsEventsOf, type Scope } from './queries.js';
@@ -34,7 +35,7 @@ export function halfApplied(rows: readonly EventRow[]): HalfApplied | null {
 export const isDebit = (r: Pick<EventRow, 'points_amount' | 'credits_cents'>): boolean => r.points_amount < 0 || r.credits_cents < 0;
 
 export function describeSurplus(h: HalfApplied): string {
-  const parts = [h.overPoints > 0 ? `${h.overPoints} points` : null, h.overCents > 0 ? `${(h.overCents / 100).toFixed(2)} credit` : null].filter(Boolean);
+  const parts = [h.overPoints > 0 ? `${h.overPoints} points` : null, h.overCents > 0 ? `${formatCents(h.overCents)} credit` : null].filter(Boolean);
   return parts.join(' and ');
 }
 

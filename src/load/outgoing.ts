@@ -26,9 +26,3 @@ export function toOutgoing(row: EventRow): OutgoingEvent {
   return event;
 }
 
-/** Birthdays compare as calendar dates: "2000-05-17" equals "2000-05-17T00:00:00Z". */
-export function sameDob(seen: string | null, wanted: string | null): boolean {
-  if (seen === null || wanted === null) return seen === wanted;
-  const day = (s: string) => (/^\d{4}-\d{2}-\d{2}/.test(s.trim()) ? s.trim().slice(0, 10) : s.trim());
-  return day(seen) === day(wanted);
-}

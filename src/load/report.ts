@@ -1,3 +1,4 @@
+import { formatCents } from '../util/money.js';
 import type { LoadProgress } from './engine.js';
 import type { LoadSummary } from './loader.js';
 import type { RollbackPreview, RollbackSummary } from './rollback.js';
@@ -12,10 +13,7 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
 }
 
-export function formatCredits(cents: number): string {
-  const abs = Math.abs(cents);
-  return `${cents < 0 ? '-' : ''}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
-}
+export const formatCredits: (cents: number) => string = formatCents;
 
 export function formatProgress(label: string, p: LoadProgress): string {
   const pct = p.eventsTotal ? Math.floor((100 * p.eventsDone) / p.eventsTotal) : 100;

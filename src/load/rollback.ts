@@ -2,7 +2,7 @@ import type { Config } from '../config/schema.js';
 import { getMeta, setMeta, type Db } from '../db/open.js';
 import type { PlannedEvent } from '../domain.js';
 import { cancelUnsentMigrationEvents } from '../ledger/cancel.js';
-import { recordProblem } from '../ledger/customers.js';
+import { recordProblemOnce } from '../ledger/customers.js';
 import { POSTED_OR_MAYBE, duplicateEvents, eventsOf, inFlightToUncertain, nextRollbackGeneration, planRollbackEvents, toLedgerEvent } from '../ledger/events.js';
 import type { EventRow } from '../ledger/types.js';
 import type { LifetimeModel } from '../mapper/migrated.js';
@@ -153,8 +153,7 @@ export async function rollback(options: RollbackOptions): Promise<RollbackSummar
       notRestoredCount++;
       if (notRestored.length < SUMMARY_LIST_MAX) notRestored.push({ customerKey: c.key, what });
       // A problem the merchant must see (status, reports); once per customer and wording, however often rollback runs.
-      if (!db.prepare('SELECT 1 FROM problems WHERE customer_key = ? AND kind = ? AND detail = ?').get(c.key, NOT_RESTORED_PROBLEM, what))
-        recordProblem(db, { customerKey: c.key, kind: NOT_RESTORED_PROBLEM, detail: what });
+      recordProblemOnce(db, { customerKey: c.key, kind: NOT_RESTORED_PROBLEM, detail: what });
     }
     if (plan.lifetimeKept > 0) {
       lifetimeCustomers++;

@@ -1,3 +1,5 @@
+import { daysInMonth } from '../util/dates.js';
+
 /**
  * Birthdays. Rivo takes `dob` as `YYYY-MM-DD` (format unconfirmed, see rivo-api.md): `formatDob` is the one place
  * that writes it, `parseDob` the one place that reads Rivo's.
@@ -9,15 +11,7 @@ export interface DateParts {
   day: number;
 }
 
-export function isLeapYear(year: number): boolean {
-  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-}
-
-/** Days in a month; with no year, February has 29 (a birthday on 29 Feb is a real birthday). */
-export function daysInMonth(month: number, year: number | null): number {
-  if (month === 2) return year === null || isLeapYear(year) ? 29 : 28;
-  return [4, 6, 9, 11].includes(month) ? 30 : 31;
-}
+export { daysInMonth, isLeapYear } from '../util/dates.js';
 
 export function isValidMonthDay(month: number, day: number, year: number | null = null): boolean {
   return (

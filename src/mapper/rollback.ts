@@ -1,6 +1,6 @@
 import type { PlannedEvent } from '../domain.js';
 import { eventKey, noteWithKey, restorationKey } from './keys.js';
-import { foldEvents, type LedgerEvent, type LifetimeModel, type MigratedSoFar } from './migrated.js';
+import { foldEvents, inWriteOrder, type LedgerEvent, type LifetimeModel, type MigratedSoFar } from './migrated.js';
 
 export interface RollbackInput {
   migrated: MigratedSoFar;
@@ -104,18 +104,16 @@ export interface CustomerRollbackInput {
 export const RESTORE_NOTE = 'Restore the value held before the Yotpo migration';
 
 /**
- * The value Rivo holds now as far as the ledger knows: the last tier (or dob) write that reached Rivo, in the order
- * the writes were made (a restoration is always made after the write it undoes). Null when the migration never wrote
- * this kind.
+ * The value Rivo holds now as far as the ledger knows: the last tier (or dob) write that reached Rivo, in the one
+ * write order of the model (`inWriteOrder`: a restoration is always made after the write it undoes). Null when the
+ * migration never wrote this kind.
  */
 export function lastWritten(
   events: readonly RollbackLedgerEvent[],
   kind: 'tier' | 'birthday',
   statuses: readonly string[],
 ): { value: string | null; byMigration: boolean } | null {
-  const writes = events
-    .filter((e) => e.kind === kind && statuses.includes(e.status))
-    .sort((a, b) => a.at.localeCompare(b.at) || Number(a.role === 'rollback') - Number(b.role === 'rollback'));
+  const writes = inWriteOrder(events.filter((e) => e.kind === kind && statuses.includes(e.status)));
   if (!writes.some((r) => r.role !== 'rollback')) return null;
   const last = writes[writes.length - 1]!;
   return { value: last.value, byMigration: last.role !== 'rollback' };

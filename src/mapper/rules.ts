@@ -3,8 +3,9 @@ import type { EventKind, EventRole, PlannedEvent, RivoCustomerSnapshot, RivoTier
 import { birthdayFromYotpo, sameBirthday } from './dob.js';
 import { carriesExpiry, expiryFor } from './expiry.js';
 import { eventKey, noteWithKey } from './keys.js';
-import { foldEvents, type LifetimeModel, type MigratedSoFar } from './migrated.js';
+import { foldEvents, rivoShows, type LifetimeModel, type MigratedSoFar } from './migrated.js';
 import { matchTier } from './tiers.js';
+import { formatCents } from '../util/money.js';
 
 /**
  * The outcome rules of migration-semantics.md as a pure function of one customer: Yotpo's values, Rivo as first
@@ -109,7 +110,7 @@ export function planCustomer(input: PlanInput): CustomerPlan {
         ? `lifetime in Yotpo (${L}) is below the balance (${B}): Rivo lifetime will grow by ${B}`
         : `lifetime in Yotpo (${L}) is below the points to add (${B} - ${P0} = ${targetPoints}): Rivo lifetime will grow by ${targetPoints}`,
     );
-  if (!mapping.credits && C !== 0) notes.push(`store credit of ${cents(C)} not migrated (mapping.credits is off)`);
+  if (!mapping.credits && C !== 0) notes.push(`store credit of ${formatCents(C)} not migrated (mapping.credits is off)`);
 
   const events: PlannedEvent[] = [];
   const make = (role: EventRole, kind: EventKind, fields: Partial<PlannedEvent>): PlannedEvent => {
@@ -189,12 +190,16 @@ export function planCustomer(input: PlanInput): CustomerPlan {
 function predict(input: PlanInput, events: readonly PlannedEvent[], model: LifetimeModel): CustomerPlan['predicted'] {
   const { rivo } = input;
   const after = foldEvents(events, model, input.migrated);
+  const shows = rivoShows(
+    { points: rivo.pointsTally, lifetime: rivo.lifetimeTally, creditsCents: rivo.creditsCents, tierId: rivo.tierId, dob: rivo.dob },
+    after,
+  );
   return {
-    pointsTally: rivo.pointsTally + after.net,
-    lifetimeTally: rivo.lifetimeTally === null && after.earned === 0 ? null : (rivo.lifetimeTally ?? 0) + after.earned,
-    creditsCents: rivo.creditsCents + after.creditsCents,
+    pointsTally: shows.points,
+    lifetimeTally: shows.lifetime,
+    creditsCents: shows.creditsCents,
     tierName: after.tierSet !== null ? (input.tiers.find((t) => t.id === after.tierSet)?.name ?? after.tierSet) : rivo.tierName,
-    dob: after.dobSet ?? rivo.dob,
+    dob: shows.dob,
   };
 }
 
@@ -243,12 +248,6 @@ function appliedAt(input: PlanInput, notes: string[]): string {
 
 function yearOf(iso: string): number {
   return new Date(Date.parse(iso)).getUTCFullYear();
-}
-
-function cents(v: number): string {
-  const sign = v < 0 ? '-' : '';
-  const a = Math.abs(v);
-  return `${sign}${Math.floor(a / 100)}.${String(a % 100).padStart(2, '0')}`;
 }
 
 function checkInput(input: PlanInput): void {

@@ -2,7 +2,7 @@ import type { Config } from '../config/schema.js';
 import type { Db } from '../db/open.js';
 import { getMeta } from '../db/open.js';
 import { ConfigError } from '../errors.js';
-import { getCustomer, hasPostedEvents, iterateCustomers, recordPlanTargets, recordProblem, recordRivoMatch, setCustomerState } from '../ledger/customers.js';
+import { getCustomer, hasPostedEvents, iterateCustomers, recordPlanTargets, recordProblem, recordProblemOnce, recordRivoMatch, setCustomerState } from '../ledger/customers.js';
 import { postedEvents, replacePlan } from '../ledger/events.js';
 import { findContinuation, mergeContinuation, possibleEditOf, postedByAnotherRecord, type Continuation } from '../ledger/continuation.js';
 import { hasUnsettledEvents, holdCustomer } from '../ledger/plan.js';
@@ -191,8 +191,7 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
           `Rivo customer ${resolution.rivoId} already received this migration's points under Yotpo record ${earlier}, ` +
           'and this record resolves to the same customer: held, never credited; map it in mapping.identityMap (to another Rivo id or "skip")';
         holdCustomer(db, row.key, 'conflict', reason);
-        if (!db.prepare("SELECT 1 FROM problems WHERE customer_key = ? AND kind = 'late_conflict' AND detail = ?").get(row.key, reason))
-          recordProblem(db, { customerKey: row.key, kind: 'late_conflict', detail: reason });
+        recordProblemOnce(db, { customerKey: row.key, kind: 'late_conflict', detail: reason });
         summary.conflicts++;
         return;
       }
@@ -207,8 +206,7 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
           'and which is no longer in Yotpo: it may be that customer under an edited email, so it is held, never credited. ' +
           `If it is, map it in mapping.identityMap to Rivo customer ${edit.of.rivo_id ?? '?'} (that migration continues as a delta); if not, map it to its own Rivo id`;
         holdCustomer(db, row.key, 'conflict', reason);
-        if (!db.prepare("SELECT 1 FROM problems WHERE customer_key = ? AND kind = 'possible_edit' AND detail = ?").get(row.key, reason))
-          recordProblem(db, { customerKey: row.key, kind: 'possible_edit', detail: reason });
+        recordProblemOnce(db, { customerKey: row.key, kind: 'possible_edit', detail: reason });
         summary.conflicts++;
         return;
       }
@@ -324,7 +322,7 @@ function resolveSharedRivoCustomers(db: Db, lookup: RivoLookup, identityMap: Rec
           `Rivo customer ${rivoId} already received the points of ${posted.map((p) => p.email ?? p.key).join(', ')}, ` +
           'and this record resolves to the same customer: held; map it in mapping.identityMap (to another Rivo id or "skip")';
         out.set(c.key, { kind: 'conflict', rivoId, with: posted.map((p) => p.key), reason });
-        recordProblem(db, { customerKey: c.key, kind: 'late_conflict', detail: reason });
+        recordProblemOnce(db, { customerKey: c.key, kind: 'late_conflict', detail: reason });
       }
       continue;
     }

@@ -5,14 +5,19 @@ import { statement } from '../ledger/statements.js';
 
 const CHUNK = 250;
 
-/** Below this many customers to look up, one GET each costs fewer requests than listing the whole store. */
+/**
+ * Up to this many customers to look up (plan) or read back (verify), one GET each; above it, Rivo's customer list.
+ * The store's size is unknown until it is listed, and a listing costs one request per 250 of its customers: 100 GETs
+ * are cheaper than listing any store over 25,000 customers, and never cost more than 100 requests, a bounded price
+ * for not knowing. One number for both commands, so a pilot's plan and its verify read Rivo the same way.
+ */
 export const LIST_THRESHOLD = 100;
 
 export type LookupMode = 'list' | 'get';
 
-export function chooseLookup(setting: 'auto' | 'list' | 'get', customersToLookUp: number): LookupMode {
+export function chooseLookup(setting: 'auto' | 'list' | 'get', customersToLookUp: number, threshold: number = LIST_THRESHOLD): LookupMode {
   if (setting !== 'auto') return setting;
-  return customersToLookUp <= LIST_THRESHOLD ? 'get' : 'list';
+  return customersToLookUp <= threshold ? 'get' : 'list';
 }
 
 function upsertStatement(db: Db) {

@@ -1,3 +1,4 @@
+import { formatCents } from '../util/money.js';
 /**
  * Spreadsheet formula injection: a cell that starts with one of these is run as a formula by Excel, LibreOffice
  * and Google Sheets (`=HYPERLINK(...)`, `+cmd|...`, `-2+3`, `@SUM(...)`, and tab / CR which some of them skip).
@@ -29,12 +30,7 @@ export class FormattedNumber {
 }
 
 /** Integer cents as a decimal string with exactly two places, without floating point: 123456789 -> "1234567.89". */
-export function centsToDecimal(cents: number): string {
-  if (!Number.isSafeInteger(cents)) throw new RangeError(`not a whole number of cents: ${cents}`);
-  const sign = cents < 0 ? '-' : '';
-  const abs = Math.abs(cents);
-  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
-}
+export const centsToDecimal: (cents: number) => string = formatCents;
 
 /** A CSV cell as the report writers produce it. */
 export type Cell = string | number | FormattedNumber | null;

@@ -1,5 +1,5 @@
 import type { Db } from '../db/open.js';
-import { escapeHtml as esc } from './html-escape.js';
+import { html, type SafeHtml } from './html-template.js';
 
 /** What the report says about expiry dates: how many customers Yotpo gave one, and how many travel to Rivo. */
 export interface ExpiryTotals {
@@ -36,13 +36,14 @@ export function collectExpiryTotals(db: Db): ExpiryTotals {
 }
 
 /** A short section; nothing when no customer has an expiry date at all. */
-export function expirySection(t: ExpiryTotals | undefined): string {
-  if (!t || (t.withDate === 0 && t.unreadable === 0 && t.eventsCarrying === 0)) return '';
-  const range = t.earliest && t.latest ? ` (${esc(t.earliest.slice(0, 10))} to ${esc(t.latest.slice(0, 10))})` : '';
+export function expirySection(t: ExpiryTotals | undefined): SafeHtml | null {
+  if (!t || (t.withDate === 0 && t.unreadable === 0 && t.eventsCarrying === 0)) return null;
+  const range = t.earliest && t.latest ? html` (${t.earliest.slice(0, 10)} to ${t.latest.slice(0, 10)})` : '';
   const carried =
     t.eventsCarrying > 0
-      ? `<p>${esc(String(t.eventsCarrying))} migrated earn event(s) carry the date as <code>expires_at</code>${range}; ${esc(String(t.eventsDone))} confirmed in Rivo.</p>`
-      : '<p class="note">No migrated event carries <code>expires_at</code>: see <code>mapping.expiry</code> (the dates are in plan.csv, column <code>yotpo_points_expire_at</code>).</p>';
-  const bad = t.unreadable > 0 ? `<p class="note">${esc(String(t.unreadable))} customer(s) have a <code>points_expire_at</code> that is not a date: not carried (plan.csv, reason).</p>` : '';
-  return `<h2>Expiry dates</h2>\n<p>${esc(String(t.withDate))} customer(s) have a points expiry date in Yotpo.</p>\n${carried}\n${bad}`;
+      ? html`<p>${t.eventsCarrying} migrated earn event(s) carry the date as <code>expires_at</code>${range}; ${t.eventsDone} confirmed in Rivo.</p>`
+      : html`<p class="note">No migrated event carries <code>expires_at</code>: see <code>mapping.expiry</code> (the dates are in plan.csv, column <code>yotpo_points_expire_at</code>).</p>`;
+  const bad =
+    t.unreadable > 0 ? html`<p class="note">${t.unreadable} customer(s) have a <code>points_expire_at</code> that is not a date: not carried (plan.csv, reason).</p>` : '';
+  return html`<h2>Expiry dates</h2>\n<p>${t.withDate} customer(s) have a points expiry date in Yotpo.</p>\n${carried}\n${bad}`;
 }

@@ -1,4 +1,4 @@
-import { escapeHtml as esc } from './html-escape.js';
+import { html, joinHtml, type SafeHtml } from './html-template.js';
 import { PREFLIGHT_TITLE, type ChecklistItem } from '../preflight/checklist.js';
 import type { RunLink } from './runs.js';
 
@@ -14,24 +14,35 @@ export interface ReportNav {
 }
 
 /** Inline code spans of the checklist text (`like this`) as <code>, everything else escaped. */
-function withCode(text: string): string {
-  return esc(text).replace(/`([^`]+)`/g, '<code>$1</code>');
+export function withCode(text: string): SafeHtml {
+  // split with a capture group: the odd pieces are the spans' contents
+  return joinHtml(text.split(/`([^`]+)`/).map((piece, i) => (i % 2 ? html`<code>${piece}</code>` : piece)));
 }
 
-export function preflightSection(checklist: readonly ChecklistItem[]): string {
-  const items = checklist.map((i) => `<li>${withCode(i.risk)}<br><strong>What to do:</strong> ${withCode(i.action)}</li>`).join('\n');
-  return `<h2>${esc(PREFLIGHT_TITLE)}</h2>\n<ol class="checklist">\n${items}\n</ol>`;
+export function preflightSection(checklist: readonly ChecklistItem[]): SafeHtml {
+  const items = joinHtml(
+    checklist.map((i) => html`<li>${withCode(i.risk)}<br><strong>What to do:</strong> ${withCode(i.action)}</li>`),
+    '\n',
+  );
+  return html`<h2>${PREFLIGHT_TITLE}</h2>\n<ol class="checklist">\n${items}\n</ol>`;
 }
 
-export function runsSection(nav: ReportNav | undefined): string {
-  if (!nav) return '';
-  const parts = ['<h2>Runs</h2>'];
+export function runsSection(nav: ReportNav | undefined): SafeHtml {
+  if (!nav) return html``;
+  const parts = [html`<h2>Runs</h2>`];
   if (nav.run)
     parts.push(
-      `<p>This report: run <code>${esc(nav.run)}</code>${nav.runHref ? ` (its own copy: <a href="${esc(nav.runHref)}">${esc(nav.runHref)}</a>)` : ''}` +
-        `${nav.latestHref ? ` · <a href="${esc(nav.latestHref)}">latest report</a>` : ''}.</p>`,
+      html`<p>This report: run <code>${nav.run}</code>${nav.runHref ? html` (its own copy: <a href="${nav.runHref}">${nav.runHref}</a>)` : ''}${
+        nav.latestHref ? html` · <a href="${nav.latestHref}">latest report</a>` : ''
+      }.</p>`,
     );
-  if (!nav.earlier.length) parts.push('<p class="note">No earlier run left a report in this folder.</p>');
-  else parts.push(`<p>Earlier runs (newest first):</p>\n<ul class="runs">\n${nav.earlier.map((r) => `<li><a href="${esc(r.href)}">${esc(r.id)}</a></li>`).join('\n')}\n</ul>`);
-  return parts.join('\n');
+  if (!nav.earlier.length) parts.push(html`<p class="note">No earlier run left a report in this folder.</p>`);
+  else
+    parts.push(
+      html`<p>Earlier runs (newest first):</p>\n<ul class="runs">\n${joinHtml(
+        nav.earlier.map((r) => html`<li><a href="${r.href}">${r.id}</a></li>`),
+        '\n',
+      )}\n</ul>`,
+    );
+  return joinHtml(parts, '\n');
 }

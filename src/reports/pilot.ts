@@ -1,7 +1,7 @@
 import type { Db } from '../db/open.js';
 import { ASSUMPTION_NAMES, type AssumptionResult } from '../pilot/types.js';
 import { readStoredPilot, type StoredPilot } from '../pilot/store.js';
-import { escapeHtml as esc } from './html-escape.js';
+import { html, joinHtml, type SafeHtml } from './html-template.js';
 import type { Redactor } from './redact.js';
 
 /** The store's profile as `pilot` measured it, for report.html (null before any pilot). */
@@ -28,18 +28,21 @@ export function collectPilotSection(db: Db, redactor: Redactor): PilotSectionDat
 const observedText = (v: unknown) => (v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v));
 
 /** "This store's Rivo": one row per assumption, the differences that need the merchant marked. */
-export function pilotSectionHtml(d: PilotSectionData | null): string {
-  if (!d) return '<h2>This store\'s Rivo (pilot)</h2>\n<p>No pilot yet: run <code>yotpo-to-rivo pilot --customer &lt;staff email&gt;</code> before the first real run.</p>';
-  const rows = d.rows
-    .map((r) => {
-      const bad = r.consequence === 'attention' || r.consequence === 'blocking';
-      return `<tr${bad ? ' class="bad"' : ''}><td><code>${esc(r.name)}</code></td><td>${esc(r.status)}</td><td><div class="reason">${esc(r.observed)}</div></td><td><div class="reason">${esc(r.setting)}</div></td><td>${esc(r.consequence)}</td></tr>`;
-    })
-    .join('\n');
-  return `<h2>This store's Rivo (pilot)</h2>
-<p class="meta">Measured ${esc(d.measuredAt)} on customer ${esc(d.customer ?? '')}; batch emails: ${esc(d.emailAnswer ?? 'not confirmed by a person yet')}.</p>
+export function pilotSectionHtml(d: PilotSectionData | null): SafeHtml {
+  if (!d)
+    return html`<h2>This store's Rivo (pilot)</h2>\n<p>No pilot yet: run <code>yotpo-to-rivo pilot --customer &lt;staff email&gt;</code> before the first real run.</p>`;
+  const rows = joinHtml(
+    d.rows.map((r) => {
+      // The row says what the finding is: one that needs the merchant (attention) or stops the real run (blocking).
+      const kind = r.consequence === 'attention' ? html` class="row-attention"` : r.consequence === 'blocking' ? html` class="row-blocking"` : '';
+      return html`<tr${kind}><td><code>${r.name}</code></td><td>${r.status}</td><td><div class="reason">${r.observed}</div></td><td><div class="reason">${r.setting}</div></td><td>${r.consequence}</td></tr>`;
+    }),
+    '\n',
+  );
+  return html`<h2>This store's Rivo (pilot)</h2>
+<p class="meta">Measured ${d.measuredAt} on customer ${d.customer ?? ''}; batch emails: ${d.emailAnswer ?? 'not confirmed by a person yet'}.</p>
 <table><thead><tr><th>assumption</th><th>status</th><th>observed</th><th>setting</th><th>consequence</th></tr></thead><tbody>
 ${rows}
 </tbody></table>
-${d.checklist.length ? `<h3>Before the real run</h3>\n<ul>${d.checklist.map((c) => `<li>${esc(c)}</li>`).join('')}</ul>` : ''}`;
+${d.checklist.length ? html`<h3>Before the real run</h3>\n<ul>${d.checklist.map((c) => html`<li>${c}</li>`)}</ul>` : ''}`;
 }

@@ -1,6 +1,7 @@
 import type { RivoCustomerSnapshot, RivoTier } from '../domain.js';
 import { BadResponseError } from '../http/errors.js';
 import type { RivoEvent } from './api.js';
+import { formatCents } from '../util/money.js';
 
 /**
  * Rivo's answers, JSON:API-shaped (`{ data: { id, type, attributes } }`), turned into the domain's types.
@@ -75,11 +76,7 @@ export function decimalToCents(value: unknown): number | null {
 }
 
 /** Cents as the two-place decimal string Rivo's `credits_amount` takes: 1250 -> "12.50", -5 -> "-0.05". */
-export function centsToDecimal(cents: number): string {
-  if (!Number.isSafeInteger(cents)) throw new Error(`credits must be whole cents, got ${cents}`);
-  const abs = Math.abs(cents);
-  return `${cents < 0 ? '-' : ''}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
-}
+export const centsToDecimal: (cents: number) => string = formatCents;
 
 function integer(value: unknown): number | null {
   if (typeof value === 'number' && Number.isInteger(value)) return value;

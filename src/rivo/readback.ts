@@ -4,6 +4,7 @@ import { findKeyInNote } from '../mapper/keys.js';
 import type { RivoApi, RivoEvent } from './api.js';
 import { readCustomerEvents, type CustomerListing } from './listing.js';
 import type { RivoProfile } from './profile.js';
+import { formatCents } from '../util/money.js';
 
 /**
  * A read-back that may conclude "absent". Finding a key is proof enough that the event landed; *not* finding it is
@@ -61,7 +62,7 @@ export function completenessProblem(listing: CustomerListing, customer: RivoCust
   if (points !== customer.pointsTally)
     return `listing incomplete: its events add up to ${points} points but the customer's points_tally is ${customer.pointsTally}`;
   if (credits !== customer.creditsCents)
-    return `listing incomplete: its events add up to ${credits / 100} credit but the customer's credits_tally is ${customer.creditsCents / 100}`;
+    return `listing incomplete: its events add up to ${formatCents(credits)} credit but the customer's credits_tally is ${formatCents(customer.creditsCents)}`;
   return null;
 }
 

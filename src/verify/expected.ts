@@ -1,17 +1,21 @@
 import type { EventKind, EventRole, EventStatus, RivoCustomerSnapshot } from '../domain.js';
-import { formatDob, parseDob } from '../mapper/dob.js';
+import { foldEvents, inWriteOrder, rivoShows, type LedgerEvent } from '../mapper/migrated.js';
+import { formatCents, moreOrLessMoney } from '../util/money.js';
+import { normaliseDob, sameDob } from '../util/dates.js';
+
+export { normaliseDob, sameDob };
 
 /**
  * What Rivo should show for one customer, from what it showed before anything was posted and from the events the
  * ledger says are `done`; and how Rivo's current values compare with that. Pure: no DB, no network.
  *
- * Rules:
+ * The model's rules (`mapper/migrated.ts`: the planner's and rollback's too), over the done events only:
  *  - points   = points_before + Σ points_amount of done points events (every role, rollbacks included)
  *  - lifetime = (lifetime_before ?? 0) + Σ positive points_amount (+ Σ negative ones when Rivo is modelled as
  *               lowering lifetime on negative events: `mapping.negativeEventsLowerLifetime`)
  *  - credits  = credits_before + Σ credits_cents
- *  - tier     = value of the latest done `tier` event, else the tier before (compared by tier id)
- *  - dob      = value of the latest done `birthday` event, else the dob before
+ *  - tier     = value of the last done `tier` event in write order, else the tier before (compared by tier id)
+ *  - dob      = value of the last done `birthday` event in write order, else the dob before
  * A customer with any event still planned, in flight or uncertain cannot be checked yet: Rivo may or may not hold it.
  * Rejected and cancelled events never reached Rivo and are ignored.
  */
@@ -78,49 +82,27 @@ export function expectedFor(before: CustomerBefore, events: readonly LedgerEntry
   }
   if (before.pointsBefore === null) return { checkable: false, reason: 'Rivo values before the migration were not recorded' };
 
-  // Latest first by done time; on a tie a rollback comes after what it undoes, then the higher generation.
-  const done = events
-    .map((e, i) => ({ e, i }))
-    .filter(({ e }) => e.status === 'done')
-    .sort(
-      (a, b) =>
-        cmp(a.e.doneAt ?? '', b.e.doneAt ?? '') ||
-        Number(a.e.role === 'rollback') - Number(b.e.role === 'rollback') ||
-        a.e.generation - b.e.generation ||
-        a.i - b.i,
-    )
-    .map(({ e }) => e);
-
-  let points = before.pointsBefore;
-  let positive = 0;
-  let negative = 0;
-  let credits = before.creditsBefore ?? 0;
-  let tierId = before.tierBefore;
-  let dob = before.dobBefore;
-  const eventKeys: string[] = [];
-  for (const e of done) {
-    if (e.kind === 'points') {
-      points += e.pointsAmount;
-      if (e.pointsAmount > 0) positive += e.pointsAmount;
-      else negative += e.pointsAmount;
-      credits += e.creditsCents;
-      eventKeys.push(e.key);
-    } else if (e.kind === 'tier') tierId = e.value;
-    else if (e.kind === 'birthday') dob = e.value;
-  }
-  const base = (before.lifetimeBefore ?? 0) + positive;
-  const lowered = base + negative;
+  const done = inWriteOrder(events.filter((e) => e.status === 'done').map(foldable));
+  const start = {
+    points: before.pointsBefore,
+    lifetime: before.lifetimeBefore,
+    creditsCents: before.creditsBefore ?? 0,
+    tierId: before.tierBefore,
+    dob: before.dobBefore,
+  };
+  const configured = rivoShows(start, foldEvents(done, rules));
+  const other = rivoShows(start, foldEvents(done, { negativeEventsLowerLifetime: !rules.negativeEventsLowerLifetime }));
   return {
     checkable: true,
     expected: {
-      points,
-      lifetime: rules.negativeEventsLowerLifetime ? lowered : base,
-      lifetimeOtherModel: rules.negativeEventsLowerLifetime ? base : lowered,
+      points: configured.points,
+      lifetime: configured.lifetime ?? 0,
+      lifetimeOtherModel: other.lifetime ?? 0,
       lifetimeUnknownBefore: before.lifetimeBefore === null,
-      credits,
-      tierId,
-      dob,
-      eventKeys,
+      credits: configured.creditsCents,
+      tierId: configured.tierId,
+      dob: configured.dob,
+      eventKeys: done.filter((e) => e.kind === 'points').map((e) => e.key),
       doneEvents: done.length,
     },
   };
@@ -175,7 +157,7 @@ export function compareWithRivo(expected: ExpectedValues, actual: RivoCustomerSn
   if (actual.creditsCents !== expected.credits)
     differences.push({
       field: 'credits',
-      text: `store credit: expected ${money(expected.credits)}, Rivo has ${money(actual.creditsCents)} (${moreMoney(actual.creditsCents - expected.credits)})`,
+      text: `store credit: expected ${formatCents(expected.credits)}, Rivo has ${formatCents(actual.creditsCents)} (${moreOrLessMoney(actual.creditsCents - expected.credits)})`,
     });
 
   if ((actual.tierId ?? null) !== (expected.tierId ?? null)) {
@@ -190,17 +172,6 @@ export function compareWithRivo(expected: ExpectedValues, actual: RivoCustomerSn
   return { matches: differences.length === 0, differences, otherLifetimeModel, notes };
 }
 
-/** Dates compare by calendar date (Rivo may answer with a time part); anything unparseable compares as text. */
-export function sameDob(a: string | null, b: string | null): boolean {
-  return normaliseDob(a) === normaliseDob(b);
-}
-
-export function normaliseDob(value: string | null): string | null {
-  if (value === null || value.trim() === '') return null;
-  const parts = parseDob(value);
-  return parts ? formatDob(parts) : value.trim();
-}
-
 function tierWords(id: string | null, name: string | null): string {
   if (id === null) return 'no tier';
   return name && name !== id ? `"${name}" (id ${id})` : `tier id ${id}`;
@@ -210,16 +181,7 @@ function more(diff: number, unit: string): string {
   return diff > 0 ? `${diff} ${unit} more` : `${-diff} ${unit} fewer`;
 }
 
-function moreMoney(diffCents: number): string {
-  return diffCents > 0 ? `${money(diffCents)} more` : `${money(-diffCents)} less`;
-}
-
-export function money(cents: number): string {
-  const sign = cents < 0 ? '-' : '';
-  const abs = Math.abs(cents);
-  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+/** A ledger entry as the model folds it: done, so it reached Rivo at `doneAt`. */
+function foldable(e: LedgerEntry): LedgerEvent & { key: string } {
+  return { key: e.key, kind: e.kind, role: e.role, generation: e.generation, pointsAmount: e.pointsAmount, creditsCents: e.creditsCents, value: e.value, at: e.doneAt };
 }

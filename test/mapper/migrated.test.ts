@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PlannedEvent } from '../../src/domain.js';
-import { NOTHING_MIGRATED, foldEvents, lifetimeEffect } from '../../src/mapper/migrated.js';
+import { NOTHING_MIGRATED, foldEvents, inWriteOrder, lifetimeEffect, rivoShows } from '../../src/mapper/migrated.js';
 
 const ev = (over: Partial<PlannedEvent>): PlannedEvent => ({
   key: 'k',
@@ -63,5 +63,45 @@ describe('foldEvents', () => {
     [-5, lowering, -5],
   ] as const)('lifetimeEffect(%i)', (amount, model, expected) => {
     expect(lifetimeEffect(amount, model)).toBe(expected);
+  });
+});
+
+describe('the one write order (plan, verify and rollback)', () => {
+  const at = (t: string) => `2025-01-0${t}T00:00:00.000Z`;
+  it('the write made last wins, whatever the generations say', () => {
+    const out = foldEvents(
+      [
+        { ...ev({ kind: 'birthday', role: 'birthday', generation: 0, value: '2000-05-17' }), at: at('2') },
+        { ...ev({ kind: 'birthday', role: 'birthday', generation: 1, value: '2000-06-18' }), at: at('1') },
+      ],
+      modelled,
+    );
+    expect(out.dobSet).toBe('2000-05-17');
+  });
+
+  it('on the same instant a rollback comes after what it undoes, then the higher generation', () => {
+    const events = [
+      { role: 'rollback' as const, generation: 0, at: at('3'), name: 'restore' },
+      { role: 'tier' as const, generation: 1, at: at('3'), name: 'g1' },
+      { role: 'tier' as const, generation: 0, at: at('3'), name: 'g0' },
+    ];
+    expect(inWriteOrder(events).map((e) => e.name)).toEqual(['g0', 'g1', 'restore']);
+  });
+
+  it('an event not written yet comes after every written one', () => {
+    const events = [
+      { role: 'tier' as const, generation: 5, at: undefined, name: 'planned' },
+      { role: 'tier' as const, generation: 0, at: at('1'), name: 'done' },
+    ];
+    expect(inWriteOrder(events).map((e) => e.name)).toEqual(['done', 'planned']);
+  });
+});
+
+describe('rivoShows', () => {
+  it('adds the fold to Rivo as first observed; a lifetime Rivo never reported stays null while nothing raised it', () => {
+    const before = { points: 100, lifetime: null, creditsCents: 50, tierId: 't1', dob: null };
+    expect(rivoShows(before, NOTHING_MIGRATED)).toEqual(before);
+    const folded = foldEvents([ev({ role: 'earned', pointsAmount: 30, creditsCents: 25 }), ev({ kind: 'tier', role: 'tier', value: 't2' })], modelled);
+    expect(rivoShows(before, folded)).toEqual({ points: 130, lifetime: 30, creditsCents: 75, tierId: 't2', dob: null });
   });
 });

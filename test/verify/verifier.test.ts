@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventKind, EventRole, PlannedEvent, RivoCustomerSnapshot } from '../../src/domain.js';
 import { migrationId, openDb, type Db } from '../../src/db/open.js';
-import { recordExtractedPage, recordRivoMatch, setCustomerState } from '../../src/ledger/customers.js';
+import { recordExtractedPage, recordPlanTargets, recordRivoMatch, setCustomerState } from '../../src/ledger/customers.js';
 import { markDone, markInFlight, replacePlan } from '../../src/ledger/events.js';
 import type { ExtractedRecord } from '../../src/ledger/types.js';
 import { eventKey, noteWithKey } from '../../src/mapper/keys.js';
@@ -342,6 +342,46 @@ describe('verify', () => {
     expect(s.customers).toBe(2);
     expect(db.prepare('SELECT customer_key FROM verify_results ORDER BY customer_key').pluck().all()).toEqual(['match', 'model']);
     expect(seen).toContain('customers 2/2');
+  });
+
+  describe('a lifetime the plan could not make exact (stored target and prediction differ)', () => {
+    // Posted +1000, then the balance fell by 300 (a later run): the planner's stored target is a lifetime increase of
+    // 700, but under the modelled Rivo a negative event cannot lower lifetime, so the best reachable is 400 + 1000.
+    const planned = (key: string, rivoId: string, rivoLifetime: number) => {
+      const keys = addCustomer(key, rivoId, [{ role: 'earned', points: 1000 }, { role: 'spent', points: -300 }]);
+      const stored = { targetPoints: 700, targetLifetime: 700, targetCredits: 0, predictedPoints: 800, predictedLifetime: 1400 };
+      recordPlanTargets(db, key, { ...stored, predictedCredits: 0, predictedTier: 'Silver', predictedDob: null });
+      rivoHas(rivoId, { pointsTally: 800, lifetimeTally: rivoLifetime }, keys, [1000, -300]);
+    };
+
+    it('is reported as such, not as a mismatch of Rivo, and recorded once as a problem', async () => {
+      planned('a', '1', 1400);
+      const s = await verify({ db, rivo, config: CONFIG });
+      expect(s.outcomes).toEqual({ match: 1, mismatch: 0, missing: 0, not_checked: 0 });
+      expect(s.lifetimeNotExact).toBe(1);
+      expect(s.outcome).toBe('clean');
+      expect(resultOf('a')).toMatchObject({ outcome: 'match', lifetime_expected: 1400, lifetime_actual: 1400 });
+      expect(resultOf('a')!.detail).toMatch(/^lifetime cannot be exact: target 1100, best reachable 1400 \(events cannot lower lifetime/);
+      await verify({ db, rivo, config: CONFIG });
+      expect(problems()).toEqual([{ customer_key: 'a', event_key: null, kind: 'lifetime_not_exact', detail: resultOf('a')!.detail }]);
+    });
+
+    it('a Rivo that shows neither the target nor the best reachable is still a mismatch', async () => {
+      planned('a', '1', 1500);
+      const s = await verify({ db, rivo, config: CONFIG });
+      expect(s.outcomes.mismatch).toBe(1);
+      expect(s.outcome).toBe('attention');
+      expect(resultOf('a')!.detail).toMatch(/^lifetime: expected 1400, Rivo has 1500 \(100 points more\); lifetime cannot be exact: target 1100, best reachable 1400/);
+    });
+
+    it('says nothing when the plan reaches its target', async () => {
+      const keys = addCustomer('a', '1', [{ role: 'earned', points: 500 }]);
+      recordPlanTargets(db, 'a', { targetPoints: 500, targetLifetime: 500, targetCredits: 0, predictedPoints: 600, predictedLifetime: 900, predictedCredits: 0, predictedTier: 'Silver', predictedDob: null });
+      rivoHas('1', { pointsTally: 600, lifetimeTally: 900 }, keys, [500]);
+      const s = await verify({ db, rivo, config: CONFIG });
+      expect(s.lifetimeNotExact).toBe(0);
+      expect(resultOf('a')).toMatchObject({ outcome: 'match', detail: null });
+    });
   });
 
   it('removes the old row of a customer that is no longer verifiable', async () => {

@@ -2,6 +2,7 @@ import { getMeta } from '../../db/open.js';
 import { RefusedWriteError } from '../../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { sentEventCount } from '../../ledger/store.js';
+import { formatCents } from '../../util/money.js';
 import { adopt, chooseMigration } from '../../migrate/adopt.js';
 import { EXTRACTION_COMPLETED, extractStage } from '../../migrate/stages.js';
 import type { EarlierMigration } from '../../rivo/scan.js';
@@ -59,7 +60,7 @@ export const run: CommandRun = (args) =>
     s.migrationId = summary.migrationId;
     s.say(
       `Adopted migration ${summary.migrationId}: ${n(summary.events)} events of ${n(summary.customers)} customers recorded as done ` +
-        `(points ${n(summary.points)}, store credit ${(summary.creditsCents / 100).toFixed(2)}); this DB's own id ${summary.replaced} is retired.`,
+        `(points ${n(summary.points)}, store credit ${formatCents(summary.creditsCents)}); this DB's own id ${summary.replaced} is retired.`,
     );
     if (summary.relinked)
       s.say(`${n(summary.relinked)} customers were found by their Rivo customer rather than their email (edited in Yotpo since): they continue those events.`);

@@ -3,7 +3,7 @@ import { CUSTOMER_STATES, EVENT_STATUSES } from '../../domain.js';
 import { EXIT } from '../exit-codes.js';
 import { openForReading } from '../read-db.js';
 import { readStatus, type StatusSummary } from '../../status/status.js';
-import { money } from '../../verify/expected.js';
+import { formatCents as money } from '../../util/money.js';
 import type { CommandRun } from '../context.js';
 
 /** `status`: where the migration stands. Reads the DB only: no credentials, no network, no writes. */

@@ -31,6 +31,8 @@ export function formatVerify(s: VerifySummary, files: string[]): string {
   ];
   const attention = Object.entries(s.attention).filter(([, n]) => (n ?? 0) > 0);
   if (attention.length) lines.push(`Customers needing attention: ${attention.map(([k, n]) => `${n} ${k.replace(/_/g, ' ')}`).join(', ')} (see plan.csv)`);
+  if (s.lifetimeNotExact)
+    lines.push(`Lifetime cannot be exact for ${s.lifetimeNotExact} customers (the lifetime model cannot reach the plan's target; Rivo shows the best reachable): see verify.csv`);
   if (s.lifetimeHint) lines.push('', `Lifetime model: ${s.lifetimeHint}`);
   if (files.length) lines.push('', 'Report:', ...files.map((f) => `  ${f}`));
   lines.push(

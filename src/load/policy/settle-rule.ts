@@ -1,5 +1,5 @@
 import type { RivoCustomerSnapshot } from '../../domain.js';
-import { sameDob } from '../outgoing.js';
+import { sameDob } from '../../util/dates.js';
 
 /**
  * What a read-back proves about a customer's uncertain points writes (pure; `load/settle.ts` reads Rivo and applies
