@@ -53,7 +53,9 @@ describe('crash: SIGKILL at random moments, then resume', () => {
     for (let i = 0; i < KILLS; i++) {
       const delay = Math.round(50 + random() * 3500);
       const child = startCli(['migrate', ...ws.args, '--json'], { env: ws.env, cwd: ws.dir });
-      const outcome = await Promise.race([child.done, sleep(delay).then(() => 'timer' as const)]);
+      // The delay counts from the run's first line (its DB is open), not from the spawn: on a loaded machine Node's
+      // own start-up can take seconds, and every kill would land before the run had done anything.
+      const outcome = await Promise.race([child.done, firstLine(child).then(() => sleep(delay)).then(() => 'timer' as const)]);
       if (outcome === 'timer') {
         child.child.kill('SIGKILL');
         const r = await child.done;
@@ -132,6 +134,12 @@ describe('crash: SIGKILL during rollback, then resume', () => {
 });
 
 });
+
+/** Resolves once the child has written anything (or after 20 s, so a silent child is still killed). */
+async function firstLine(child: { stdout: () => string; stderr: () => string }): Promise<void> {
+  const until = Date.now() + 20_000;
+  while (child.stdout() === '' && child.stderr() === '' && Date.now() < until) await sleep(10);
+}
 
 /** Where the killed run left the ledger: events done and still open (planned, in flight, uncertain). */
 function ledgerSnapshot(path: string): string {
