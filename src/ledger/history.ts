@@ -50,6 +50,11 @@ export function countNeedingLookup(db: Db, scope: LookupScope): number {
   return pluckStatement(db, `SELECT count(*) ${needsLookupSql(scope)}`).get(scope.maxSeq) as number;
 }
 
+/** Whether this customer still needs a lookup (the planner waits for it rather than plan without its history). */
+export function needsLookup(db: Db, scope: LookupScope, customerKey: string): boolean {
+  return !!statement(db, `SELECT 1 ${needsLookupSql(scope)} AND c.key = ?`).get(scope.maxSeq, customerKey);
+}
+
 /** The next customers to look up, after `afterSeq`, in listing order. */
 export function nextNeedingLookup(db: Db, scope: LookupScope, afterSeq: number, limit: number): { key: string; seq: number; email: string | null; valuesHash: string }[] {
   return statement(db, `SELECT c.key, c.seq, c.email, c.values_hash AS valuesHash ${needsLookupSql(scope)} AND c.seq > ? ORDER BY c.seq LIMIT ?`).all(
