@@ -1,6 +1,8 @@
 import type { Session } from '../cli/session.js';
 import { formatSeconds } from '../cli/format.js';
+import { setMeta } from '../db/open.js';
 import { limitSeq } from '../ledger/customers.js';
+import { HISTORY_COST_META } from '../reports/history.js';
 import { lookUpHistories, lookupCost, type LookupCost, type LookupSummary } from './lookup.js';
 
 /** Problem lines shown one by one up to this many; the rest are counted (all are in the log and in plan.csv). */
@@ -21,6 +23,8 @@ export async function historyStage(s: Session): Promise<LookupSummary | null> {
   const cost = lookupCost(s.db, s.config, maxSeq);
   if (cost.lookups === 0) return null;
   s.say(formatCost(cost));
+  // Kept for plan.json and the report: the cost as said before the first lookup.
+  setMeta(s.db, HISTORY_COST_META, JSON.stringify({ ...cost, statedAt: new Date().toISOString() }));
   s.log.info({ stage: 'history', cost }, 'history lookup cost');
   const bar = s.progress.stage('history');
   let shown = 0;

@@ -10,6 +10,7 @@ import { differingFields, reasonOf, type VerifyFields } from './rows.js';
 import { barChart } from './svg.js';
 import { preflightSection, runsSection, type ReportNav } from './html-extra.js';
 import { collectExpiryTotals, expirySection, type ExpiryTotals } from './expiry.js';
+import { collectHistorySection, historySection, type HistorySectionData } from './history.js';
 import { preflightItems, type ChecklistItem } from '../preflight/checklist.js';
 import { reportDirs, runLinks, RUNS_DIR, type ReportRun } from './runs.js';
 import { computePlanTotals, type PlanTotals } from './totals.js';
@@ -66,6 +67,8 @@ export interface ReportData {
   checklist: ChecklistItem[];
   /** Yotpo expiry dates and the `expires_at` carried (absent in data built before expiry existed). */
   expiry?: ExpiryTotals;
+  /** mapping.history: lookups, replayed and fallback customers (absent or null when history was never on). */
+  history?: HistorySectionData | null;
 }
 
 /** Yotpo balance buckets for the histogram (log-ish). */
@@ -194,6 +197,7 @@ export function collectReportData(db: Db, opts: { migrationId: string; generated
     pilot: collectPilotSection(db, r),
     checklist: preflightItems({ tiers: true, birthdays: true }),
     expiry: collectExpiryTotals(db),
+    history: collectHistorySection(db, r),
   };
 }
 
@@ -383,6 +387,8 @@ ${table(
 
   const expiry = expirySection(d.expiry);
   if (expiry) parts.push(expiry);
+  const history = historySection(d.history);
+  if (history) parts.push(history);
 
   // Attention.
   parts.push(`<h2>Customers needing attention (${esc(n(d.attention.total))})</h2>`);

@@ -133,12 +133,14 @@ export type HistoryCase = 'not_add_up' | 'exceeds_lifetime' | 'pending_matters' 
 /**
  * A realistic history for `with_history=true`, derived from the record so it agrees with its balances, oldest first:
  * an account creation, a social follow (a one-time action: `action_name` and `completed_at`), purchases summing to
- * `points_earned`; a coupon redemption (status: the code) and a points expiry for what left the balance; and a
- * pending purchase that counts towards nothing yet. Items of 0 points are left out.
+ * `points_earned`; a coupon redemption (status: the code) and a points expiry for what left the balance; an
+ * adjustment for a balance above lifetime; and a pending purchase that counts towards nothing yet. Items of 0 points
+ * are left out.
  */
 export function historyFor(record: YotpoRecord): YotpoHistoryItem[] {
   const earned = whole(record.points_earned);
   const balance = whole(record.points_balance);
+
   const start = typeof record.opted_in_at === 'string' ? Date.parse(record.opted_in_at) : Date.parse('2024-01-01T00:00:00.000Z');
   const end0 = typeof record.last_seen_at === 'string' ? Date.parse(record.last_seen_at) : start;
   const end = Number.isNaN(end0) || end0 < start ? start : end0;
@@ -162,6 +164,8 @@ export function historyFor(record: YotpoRecord): YotpoHistoryItem[] {
     item(0.5, 'Redeemed $5 off', -redeemed, code),
     item(0.6, 'Made a purchase', rest - firstPurchase, 'Approved'),
     item(0.8, 'Points expired', -expired, 'Expired'),
+    // A balance above lifetime: an admin adjustment that did not count towards points_earned.
+    item(0.9, 'Points adjusted', Math.max(balance - earned, 0), 'Approved'),
     item(1, 'Made a purchase', earned > 0 ? 25 : 0, 'Pending'),
   ];
   return items.filter((i) => i.points !== 0);
@@ -185,6 +189,8 @@ function historyCase(record: YotpoRecord, c: HistoryCase): unknown[] {
   }
 }
 
+/** Whole points as the extractor reads them (numbers or numeric strings); 0 for anything else. */
 function whole(v: unknown): number {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? v : 0;
+  const n = typeof v === 'string' && /^\s*\+?\d+(\.0+)?\s*$/.test(v) ? Number(v) : v;
+  return typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : 0;
 }
