@@ -65,6 +65,7 @@ describe('history lookup', () => {
     const { sb, db, config, client } = await setup(10);
     await lookUpHistories({ db, config, client, maxSeq: Number.MAX_SAFE_INTEGER });
     const rec = sb.yotpo.customers()[0]!;
+    sb.yotpo.setHistory(rec.email, 'rich');
     sb.yotpo.update(rec.email, { points_balance: 120, points_earned: 400, opted_in_at: '2023-01-01T00:00:00.000Z', last_seen_at: '2023-01-11T00:00:00.000Z' });
     await extract({ db, config, client });
     expect(lookupCost(db, config, Number.MAX_SAFE_INTEGER).lookups).toBe(1);
