@@ -1,7 +1,9 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseKey, parseKeysFromNote } from '../../src/mapper/keys.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { ensureBuilt, removeWorkspace, runIn, startCli, tail, withFlags, workspace, type Workspace } from './cli.js';
-import { expectedFor } from './expect.js';
+import { expectedFor, expectExactMigration } from './expect.js';
 
 /**
  * The history lookup stopped midway (Ctrl-C, then a kill), as a merchant's run would be: the next run resumes with
@@ -61,5 +63,27 @@ describe('history lookup: stopped and resumed through the CLI', () => {
     expect(answered(sb)).toHaveLength(50);
     expect(answered(sb).filter((n) => n > 1).length).toBeLessThanOrEqual(repeatsAllowed);
     if (signal === 'SIGINT') expect(answered(sb).every((n) => n === 1)).toBe(true);
+  }, 120_000);
+});
+
+describe('history turned on after a dry run without it', () => {
+  it('replaces the unsent balance-only plans with replays, and the migration is exact', async () => {
+    ensureBuilt();
+    sb = await startSandbox({ customers: 30, seed: 23, awkward: 0 });
+    ws = workspace(sb, { name: 'history-later' });
+    const dry = await runIn(ws, ['migrate', '--dry-run'], ['--json']);
+    expect([0, 3], tail(dry)).toContain(dry.code);
+    expect(total(sb)).toBe(0);
+    writeFileSync(ws.configPath, JSON.stringify({ ...JSON.parse(readFileSync(ws.configPath, 'utf8')), mapping: { history: true } }));
+    const full = await runIn(ws, ['migrate'], ['--json']);
+    expect([0, 3], tail(full)).toContain(full.code);
+    const e = expectedFor(sb);
+    expectExactMigration(sb, e, 'history on after a dry run without it');
+    expect(answered(sb)).toHaveLength(30);
+    // Every customer with points got its history: no balance-only `earned` event went out for a replayed customer
+    // whose history explains its lifetime (the sandbox's histories do).
+    const roles = sb.rivo.allEvents().flatMap((ev) => parseKeysFromNote(ev.internal_note).map((k) => parseKey(k)!.role));
+    expect(roles.filter((r) => r === 'history').length).toBeGreaterThan(30);
+    expect(roles.filter((r) => r === 'earned')).toEqual([]);
   }, 120_000);
 });
