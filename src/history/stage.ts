@@ -22,6 +22,11 @@ export async function historyStage(s: Session): Promise<LookupSummary | null> {
   const maxSeq = limitSeq(s.db, s.config.limit);
   const cost = lookupCost(s.db, s.config, maxSeq);
   if (cost.lookups === 0) return null;
+  // A command that does not read Yotpo (`plan`, `retry`) without its credentials: those customers wait, unplanned.
+  if (!s.secrets.yotpoGuid || !s.secrets.yotpoApiKey) {
+    s.say(`History: ${cost.lookups} customers wait for their Yotpo history lookup (no Yotpo credentials here): \`migrate\` looks them up and plans them`);
+    return null;
+  }
   s.say(formatCost(cost));
   // Kept for plan.json and the report: the cost as said before the first lookup.
   setMeta(s.db, HISTORY_COST_META, JSON.stringify({ ...cost, statedAt: new Date().toISOString() }));
