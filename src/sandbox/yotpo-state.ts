@@ -74,6 +74,12 @@ export class YotpoState {
   historyOf(record: YotpoRecord): unknown[] | 'not_found' {
     const key = record.email.trim().toLowerCase();
     this.historyLookups.set(key, (this.historyLookups.get(key) ?? 0) + 1);
+    return this.historyServed(record);
+  }
+
+  /** The same answer, without counting a lookup (for tests comparing Rivo with what Yotpo served). */
+  historyServed(record: YotpoRecord): unknown[] | 'not_found' {
+    const key = record.email.trim().toLowerCase();
     const o = this.historyOverrides.get(key);
     if (o === undefined) return historyFor(record);
     if (o === 'not_found') return o;

@@ -138,6 +138,16 @@ describe('history replay: dry run, migrate with Rivo faults, delta, rollback', (
       expect(historyKeysOf(mine), row.yotpo_key).toHaveLength(n);
     }
     for (const key of fallbacks.keys()) expect(historyKeysOf(events.filter((e) => e.customer_id === rivoIdOf(key))), key).toEqual([]);
+    // And they are the items Yotpo served: each approved item (pending ones are not counted by Yotpo) is one Rivo
+    // event with its points, its date as applied_at, and its action as the customer-facing note.
+    for (const row of planCsv.filter((r) => r.history_status?.startsWith('replayed'))) {
+      const served = sb.yotpo.historyServed(sb.yotpo.byEmail(row.yotpo_key!)!) as { points: number; created_at: string; action: string; status: string }[];
+      const want = served.filter((i) => i.status !== 'Pending' && i.points !== 0).map((i) => [i.points, new Date(i.created_at).toISOString(), i.action]);
+      const have = events
+        .filter((e) => e.customer_id === Number(row.rivo_id) && historyKeysOf([e]).length === 1)
+        .map((e) => [e.points_diff, e.applied_at, e.external_note]);
+      expect(have.sort(), row.yotpo_key).toEqual(want.sort());
+    }
     expect(planCsv.filter((r) => r.history_status?.startsWith('replayed'))).toHaveLength(51);
 
     // `show` says what became of Ann's history.
