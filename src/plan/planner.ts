@@ -13,7 +13,7 @@ import { decideExpiry } from '../rivo/expiry.js';
 import { readProfile } from '../pilot/store.js';
 import { rivoBeforeOf, yotpoCustomerOf } from './customer-view.js';
 import { historyInputOf } from './history-view.js';
-import { setHistoryStatus } from '../ledger/history.js';
+import { awaitHistory, setHistoryStatus } from '../ledger/history.js';
 import { chooseLookup, listAllRivoCustomers, lookUpOne, refreshTiers, rivoByEmail, rivoById } from './rivo-index.js';
 import { pluckStatement, statement } from '../ledger/statements.js';
 
@@ -227,7 +227,9 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
       const migrated = foldEvents(posted, model);
       const history = config.mapping.history && !posted.length ? historyInputOf(db, config, limitSeq, fresh) : undefined;
       if (history === 'wait') {
-        summary.awaitingHistory = (summary.awaitingHistory ?? 0) + 1; // planned once the lookup stage has read it
+        // Planned once the lookup stage has read it; an older plan made without it does not go out meanwhile.
+        awaitHistory(db, row.key);
+        summary.awaitingHistory = (summary.awaitingHistory ?? 0) + 1;
         return;
       }
       const result = planCustomer({
