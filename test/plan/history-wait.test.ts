@@ -10,6 +10,7 @@ import { getCustomer, recordExtractedPage } from '../../src/ledger/customers.js'
 import { eventsOf } from '../../src/ledger/events.js';
 import { recordLookup } from '../../src/ledger/history.js';
 import { plan } from '../../src/plan/planner.js';
+import { formatPreview, previewWrites } from '../../src/cli/confirm.js';
 import { rivoClientFromConfig, type RivoClient } from '../../src/rivo/client.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 
@@ -70,5 +71,9 @@ describe('plan with history on, before the lookup', () => {
       ['history', -395, '2021-01-01T00:00:00.000Z', '$5 Coupon'],
     ]);
     expect(getCustomer(db, key)!.history_status).toBe('replayed (2 events)');
+    // The confirmation before the first write says how many of the events are history.
+    const preview = previewWrites(db, withHistory, migrationId(db));
+    expect(preview).toMatchObject({ customers: 1, pointsEvents: 2, historyEvents: 2 });
+    expect(formatPreview(preview, 5)).toContain('to send        1 customers: 2 points events (2 of them replayed Yotpo history), ');
   });
 });
