@@ -88,6 +88,8 @@ describe('history replay: dry run, migrate with Rivo faults, delta, rollback', (
     expect(lookupsAnswered().every((n) => n === 1)).toBe(true);
     const planJson = JSON.parse(readFileSync(join(ws.out, 'plan.json'), 'utf8'));
     expect(planJson.history.cost).toMatchObject({ lookups: valid, rpm: 6000 });
+    // The plan's own cross-checks hold with history events in it.
+    expect(planJson.checks).toMatchObject({ customersAddUp: true, pointsAddUp: true, creditsAddUp: true });
     expect(planJson.history.lookups).toEqual({ found: 56, not_found: 1, unreadable: 1, failed: 0 });
     expect([planJson.history.replayed, planJson.history.fallback]).toEqual([51, 5]);
     expect(planJson.history.fallbackReasons).toEqual({ 'earnings exceed lifetime': 1, 'does not add up': 1, 'items not approved': 1, 'unreadable items': 1, 'not found in Yotpo': 1 });
