@@ -115,6 +115,7 @@ export async function withSession(args: CommonArgs, options: SessionOptions, bod
       progress,
       signal: stop.signal,
       yotpo: () => (yotpo ??= YotpoClient.fromConfig(config, secrets, { onRetry: onRetry('yotpo') })),
+      canReadYotpo: Boolean(secrets.yotpoGuid && secrets.yotpoApiKey),
       rivo: () => (rivo ??= rivoClientFromConfig(config, secrets, { onRetry: onRetry('rivo') })),
       say,
       reportRun: { id: runFolderName(options.command, runId) },

@@ -111,6 +111,11 @@ export const configSchema = z
          * `auto` sends it once the pilot confirmed this store keeps it (rivo/expiry.ts), `send` forces it, `off` never.
          */
         expiry: z.enum(EXPIRY_SETTINGS),
+        /**
+         * History replay: each customer's Yotpo history (one lookup each, inside the Yotpo budget) is sent as backdated
+         * events, balanced so the totals end where the balance-only migration puts them (mapper/history.ts).
+         */
+        history: z.boolean(),
       })
       .strict(),
   })

@@ -24,6 +24,8 @@ export interface MigrateContext {
   signal: AbortSignal;
   /** The clients, opened on first use (a command that never reads Yotpo never needs its credentials). */
   yotpo(): YotpoClient;
+  /** Whether this run has Yotpo credentials (`plan` and `retry` may run without them; their lookups then wait). */
+  canReadYotpo: boolean;
   rivo(): RivoClient;
   /** A line for the person about what the run is doing (a warning, a hint, the checklist). */
   say(line: string): void;

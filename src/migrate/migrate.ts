@@ -42,7 +42,15 @@ export type MigrateOutcome =
       totals: PlanTotals;
       files: string[];
     }
-  | { kind: 'unfinished' | 'interrupted'; extract: ExtractSummary | undefined; load?: LoadSummary; totals?: PlanTotals }
+  | {
+      kind: 'unfinished' | 'interrupted';
+      extract: ExtractSummary | undefined;
+      load?: LoadSummary;
+      totals?: PlanTotals;
+      /** A dry run stopped after it began planning: its report (partial) was written. */
+      dryRun?: true;
+      files?: string[];
+    }
   | { kind: 'dry_run'; extract: ExtractSummary; attention: number; totals: PlanTotals; files: string[] };
 
 /**
@@ -136,6 +144,8 @@ async function dryRun(s: MigrateContext): Promise<MigrateOutcome> {
   if (!extracted.done && s.signal.aborted) return { kind: 'interrupted', extract: extracted };
   await planStage(s, 'all');
   const report = await planReport(s);
+  // Stopped while reading histories or planning: the report is partial, and the next run resumes.
+  if (s.signal.aborted) return { kind: 'interrupted', dryRun: true, extract: extracted, totals: report.totals, files: report.files };
   return { kind: 'dry_run', extract: extracted, attention: attentionCount(s), totals: report.totals, files: report.files };
 }
 

@@ -2,6 +2,7 @@ import type { Db } from '../db/open.js';
 import { ATTENTION_STATES, type CustomerState } from '../domain.js';
 import { preflightItems, type ChecklistItem } from '../preflight/checklist.js';
 import { collectExpiryTotals, type ExpiryTotals } from './expiry.js';
+import { collectHistorySection, type HistorySectionData } from './history.js';
 import { collectPilotSection, type PilotSectionData } from './pilot.js';
 import type { Redactor } from './redact.js';
 import { reasonOf, type VerifyFields } from './rows.js';
@@ -64,6 +65,8 @@ export interface ReportData {
   checklist: ChecklistItem[];
   /** Yotpo expiry dates and the `expires_at` carried (absent in data built before expiry existed). */
   expiry?: ExpiryTotals;
+  /** mapping.history: lookups, replayed and fallback customers (absent or null when history was never on). */
+  history?: HistorySectionData | null;
 }
 
 /** Yotpo balance buckets for the histogram (log-ish). */
@@ -192,5 +195,6 @@ export function collectReportData(db: Db, opts: { migrationId: string; generated
     pilot: collectPilotSection(db, r),
     checklist: preflightItems({ tiers: true, birthdays: true }),
     expiry: collectExpiryTotals(db),
+    history: collectHistorySection(db, r),
   };
 }

@@ -8,6 +8,7 @@ import { preflightSection, runsSection, type ReportNav } from './html-extra.js';
 import { CSS, type RowKind } from './html-style.js';
 import { html, joinHtml, type HtmlValue, type SafeHtml } from './html-template.js';
 import { expirySection } from './expiry.js';
+import { historySection } from './history.js';
 import { pilotSectionHtml } from './pilot.js';
 import type { Redactor } from './redact.js';
 import { differingFields } from './rows.js';
@@ -291,6 +292,7 @@ export function renderReportHtml(d: ReportData, nav?: ReportNav): string {
     charts(d),
     tiers(d),
     expirySection(d.expiry),
+    historySection(d.history),
     attention(d),
     problems(d),
     verification(d),

@@ -59,6 +59,7 @@ export function aMapping(over: Partial<Config['mapping']> = {}): Config['mapping
     externalNote: 'Points carried over from our previous rewards program',
     negativeEventsLowerLifetime: false,
     expiry: 'auto',
+    history: false,
     ...over,
   };
 }

@@ -51,6 +51,7 @@ function plainContext(s: Sandbox, signal: AbortSignal = new AbortController().si
     progress: { stage, line: (t) => lines.push(t), recovery: (t) => lines.push(t), settled: () => {} },
     signal,
     yotpo: () => (yotpo ??= YotpoClient.fromConfig(config, secrets)),
+    canReadYotpo: true,
     rivo: () => (rivo ??= rivoClientFromConfig(config, secrets)),
     say: (line) => lines.push(line),
     reportRun: { id: 'ctx-test' },

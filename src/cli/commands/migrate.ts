@@ -26,6 +26,8 @@ function closingLines(s: Session, o: MigrateOutcome): string[] {
     }
     case 'interrupted':
     case 'unfinished':
+      if (o.dryRun)
+        return [`Dry run stopped before the end: nothing was written to Rivo. Run \`yotpo-to-rivo migrate --dry-run\` again to resume. Partial report: ${(o.files ?? []).join(', ')}`];
       // A dry run stopped while reading Yotpo has sent nothing and owes nothing: the interrupt message said it all.
       if (!o.load) return [];
       return [`Not finished: ${o.load.events.planned + o.load.events.uncertain} events still to send. Run \`yotpo-to-rivo migrate\` again to resume.`];
@@ -47,6 +49,7 @@ function summaryOf(o: MigrateOutcome): Record<string, unknown> {
       return { dryRun: true, extract: o.extract, totals: o.totals, files: o.files };
     case 'interrupted':
     case 'unfinished':
+      if (o.dryRun) return { dryRun: true, extract: o.extract, totals: o.totals, files: o.files };
       return { extract: o.extract, load: o.load && withExitCode(o.load), totals: o.totals };
     case 'verified':
     case 'attention':
