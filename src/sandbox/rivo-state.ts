@@ -1,5 +1,6 @@
 import { centsToRivo, decimalToCents } from './money.js';
 import { parseEventInput, type EventInput } from './rivo-events.js';
+import { EarningRules, type EarningRuleRecord } from './rivo-awards.js';
 import type { RivoCustomerAttributes, RivoEventRecord, RivoTierRecord } from './types.js';
 
 /**
@@ -45,6 +46,12 @@ export interface RivoBehaviour {
   expiresAtIgnored: boolean;
   /** An event carrying `expires_at` is refused with 422 (by default it is stored and listed). */
   expiresAtRefused: boolean;
+  /**
+   * Where the award of an earning rule lives ([unconfirmed] path): `earning_rules` (modelled:
+   * `POST /earning_rules/{id}/award` with `{customer_identifier}`) or `customers`
+   * (`POST /customers/{identifier}/earning_rules/{id}/award`, no body); the other path answers 404.
+   */
+  awardPath: 'earning_rules' | 'customers';
 }
 
 export const DEFAULT_RIVO_BEHAVIOUR: Readonly<RivoBehaviour> = {
@@ -61,6 +68,7 @@ export const DEFAULT_RIVO_BEHAVIOUR: Readonly<RivoBehaviour> = {
   dobMonthDayOnly: false,
   expiresAtIgnored: false,
   expiresAtRefused: false,
+  awardPath: 'earning_rules',
 };
 
 interface Customer {
@@ -136,13 +144,27 @@ export class RivoState {
   refuseEvent: ((event: { customerId: number; pointsDiff: number; creditsDiffCents: number; internalNote: string | null }) => string | undefined) | undefined;
 
   private readonly hooks: RivoStateHooks;
+  /** Earning rules, VIP multipliers and awards (rivo-awards.ts). */
+  readonly earning: EarningRules;
 
   constructor(
     customers: readonly RivoCustomerAttributes[],
     tiers: readonly RivoTierRecord[],
-    options: { behaviour?: Partial<RivoBehaviour>; hooks?: RivoStateHooks } = {},
+    options: { behaviour?: Partial<RivoBehaviour>; hooks?: RivoStateHooks; earningRules?: readonly EarningRuleRecord[] } = {},
   ) {
     this.hooks = options.hooks ?? {};
+    this.earning = new EarningRules(
+      {
+        resolve: (identifier) => this.resolve(identifier),
+        bookAward: (customerId, points, source, internalNote, externalNote, now) =>
+          this.apply(
+            { customerIdentifier: String(customerId), source, pointsDiff: points, creditsDiffCents: 0, internalNote, externalNote, customActionName: null, appliedAt: now.toISOString(), expiresAt: null, skipEmailRaw: undefined, skipEmail: false },
+            now,
+            false,
+          ),
+      },
+      options.earningRules,
+    );
     this.tierList = tiers.map((t) => structuredClone(t));
     this.behaviour = { ...DEFAULT_RIVO_BEHAVIOUR, ...definedOnly(options.behaviour ?? {}) };
     for (const c of customers) this.addCustomer(c);
