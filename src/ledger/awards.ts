@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../db/open.js';
 import { customerHash, KEY_PREFIX } from '../mapper/keys.js';
+import { setCustomerState } from './customers.js';
 import { refreshCustomerState } from './events.js';
 import { pluckStatement, statement } from './statements.js';
 
@@ -138,4 +139,17 @@ export function markAwardClosed(db: Db, key: string, status: 'pending' | 'alread
     db,
     "UPDATE awards SET status = ?, last_error = ?, points_due_at = ?, points = ?, done_at = ?, updated_at = ? WHERE key = ? AND status IN ('in_flight','uncertain')",
   ).run(status, detail.error ?? null, detail.pointsDueAt ?? null, detail.points ?? null, at, at, key);
+}
+
+/**
+ * An award of this customer is uncertain (no answer to trust, and read-back could not settle it): their points events
+ * wait, since how much the migration still owes depends on what the award granted. The unsent events are cancelled
+ * and the customer re-planned once the award is settled (the next run).
+ */
+export function holdForAwards(db: Db, customerKey: string, reason: string): void {
+  db.transaction(() => {
+    statement(db, "UPDATE events SET status = 'cancelled', updated_at = ? WHERE customer_key = ? AND status = 'planned'").run(now(), customerKey);
+    statement(db, 'UPDATE customers SET planned_hash = NULL WHERE key = ?').run(customerKey);
+    setCustomerState(db, customerKey, 'pending', reason);
+  })();
 }

@@ -1,3 +1,4 @@
+import { awardPass } from '../awards/stage.js';
 import type { Session } from '../cli/session.js';
 import { formatSeconds } from '../cli/progress.js';
 import { getMeta, setMeta } from '../db/open.js';
@@ -100,6 +101,9 @@ export async function loadStage(s: Session): Promise<LoadSummary> {
     if (!asked && s.db.prepare("SELECT 1 FROM events WHERE status = 'planned' LIMIT 1").get()) sayChecklist(s);
     s.log.info({ stage: 'load', sendMode: sendMode.mode, reason: sendMode.reason }, 'send mode');
   }
+  // One-time action awards go before the points events they shrink; the customers they counted are re-planned.
+  const awards = await awardPass(s);
+  if (awards && (awards.replan > 0 || awards.held > 0)) await planStage(s, 'changed', 're-plan after awards');
   const bar = s.progress.stage('load');
   const summary = await load({
     db: s.db,
