@@ -11,6 +11,7 @@ import {
   markAwardClosed,
   markAwarded,
   markAwardInFlight,
+  markAwardNotSent,
   markAwardSkipped,
   markAwardUncertain,
   type AwardRow,
@@ -173,8 +174,7 @@ class CustomerAwards {
         if (answer.outcome === 'no_endpoint') {
           // No award endpoint at this path: nothing was awarded (by this request or, since the path never existed, any
           // earlier one). The run stops before any points event leaves, so nothing is counted or sent short.
-          markAwardClosed(this.o.db, key, 'refused', { error: `${answer.status} ${answer.error}: the award path may not be this store's (rivo.awardPath)` });
-          this.summary.refused++;
+          markAwardNotSent(this.o.db, key, `${answer.status} ${answer.error}: the award path may not be this store's (rivo.awardPath)`);
           throw new AwardEndpointError(
               `Rivo answered ${answer.status} to the award of earning rule ${ruleId} (${answer.error || 'no body'}): the award path (rivo.awardPath = "${this.o.config.rivo.awardPath}") ` +
                 'is unconfirmed and does not seem to be this store\'s. Nothing was awarded or counted and no points event was sent; ' +

@@ -104,6 +104,11 @@ export function markAwardSkipped(db: Db, a: { key: string; customerKey: string; 
   ).run(a.key, a.customerKey, a.rivoId, a.action, a.ruleId, reason, at, at);
 }
 
+/** The request proved nothing was applied (no award endpoint at that path): back to not sent, decided again next run. */
+export function markAwardNotSent(db: Db, key: string, reason: string): void {
+  statement(db, "UPDATE awards SET status = 'skipped', last_error = ?, updated_at = ? WHERE key = ? AND status = 'in_flight'").run(reason, now(), key);
+}
+
 export function markAwardUncertain(db: Db, key: string, error: string): void {
   statement(db, "UPDATE awards SET status = 'uncertain', last_error = ?, updated_at = ? WHERE key = ? AND status = 'in_flight'").run(error, now(), key);
 }

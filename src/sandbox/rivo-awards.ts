@@ -69,7 +69,7 @@ export interface AwardStore {
   bookAward(customerId: number, points: number, source: string, internalNote: string, externalNote: string, now: Date): RivoEventRecord;
 }
 
-export type AwardOutcome = { status: 201; award: AwardRecord } | { status: 400 | 403 | 404 | 409 | 422; error: string };
+export type AwardOutcome = { status: 201; award: AwardRecord } | { status: 400 | 403 | 404 | 409 | 422 | 503; error: string };
 
 const DAY_MS = 86_400_000;
 
@@ -79,6 +79,8 @@ export class EarningRules {
   /** Shopify ids of customers excluded from the loyalty program (403 on an award). */
   readonly excluded = new Set<number>();
   private readonly awarded: AwardRecord[] = [];
+  /** Test hook: the next this-many awards answer 503 without applying (the fault injector hits any request). */
+  failNext5xx = 0;
   private nextId = 1;
 
   constructor(
@@ -118,6 +120,10 @@ export class EarningRules {
   }
 
   award(ruleId: string, identifier: unknown, now: Date): AwardOutcome {
+    if (this.failNext5xx > 0) {
+      this.failNext5xx--;
+      return { status: 503, error: 'Service Unavailable' };
+    }
     if (typeof identifier !== 'string' && typeof identifier !== 'number') return { status: 400, error: 'customer_identifier is missing' };
     const ident = String(identifier).trim();
     if (ident === '') return { status: 400, error: 'customer_identifier is missing' };

@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { duplicateKeys, expectedFor, tallyDifferences } from '../e2e/expect.js';
@@ -113,5 +115,138 @@ describe('one-time actions mapped to Rivo earning rules', () => {
     expect(w.sb.stats().rivo.writes).toBe(writes);
     expect(w.sb.rivo.earning.awards()).toHaveLength(4); // the three of this migration and the one from before
     expectExact(w);
+  });
+});
+
+/** Only one matched customer has a history: Yotpo balance 500, lifetime 800, Rivo tier Silver (×1.5). */
+function one(world: PilotWorld, history: object[], balance = 500, earned = 800): { y: YotpoRecord; r: RivoCustomerAttributes } {
+  const want = expectedFor(world.sb);
+  const y = world.sb.yotpo.customers().find((c) => c.third_party_id && want.changed.has(Number(c.third_party_id)))!;
+  world.sb.rivo.setTier(y.third_party_id!, 9002);
+  return {
+    y: world.sb.yotpo.update(y.email, { points_balance: balance, points_earned: earned, credit_balance: null, history_items: history }),
+    r: world.sb.rivo.customer(y.third_party_id!)!,
+  };
+}
+
+function awardRows(world: PilotWorld): unknown[] {
+  const db = new Database(world.db, { readonly: true });
+  try {
+    return db.prepare('SELECT rule_id, status, points, attempts FROM awards ORDER BY created_at, key').all();
+  } finally {
+    db.close();
+  }
+}
+
+describe('an award whose answer is lost', () => {
+  it('a lost answer after Rivo applied it: sent again, 409 proves it, the granted points are read back and counted once', async () => {
+    w = await pilotWorld({}, { mapping: { oneTimeActions: MAPPING } });
+    const c = one(w, [item('Create an Account', 100)]);
+    w.sb.failNext('rivo', 1, 'lostAnswer'); // the first write of the run is the award
+    const m = await w.cli(['migrate', '--json']);
+    expect(m.code, m.stderr).toBe(0);
+    expect(w.sb.rivo.earning.awards(c.r.id).map((a) => [a.earning_rule_id, a.points])).toEqual([['rule_signup', 150]]);
+    expect(awardRows(w)).toEqual([{ rule_id: 'rule_signup', status: 'awarded', points: 150, attempts: 2 }]);
+    expect(eventsOf(w, c.r.id).map((e) => e.points_diff)).toEqual([150, 650, -300]);
+    expectExact(w);
+  });
+
+  it('a 5xx that applied nothing: sent again, 201, counted from the answer', async () => {
+    w = await pilotWorld({}, { mapping: { oneTimeActions: MAPPING } });
+    const c = one(w, [item('Follow us on Instagram', 50)]);
+    w.sb.rivo.earning.failNext5xx = 1; // the award's own 503 (a queued fault would hit the first request of any kind)
+    const m = await w.cli(['migrate', '--json']);
+    expect(m.code, m.stderr).toBe(0);
+    expect(awardRows(w)).toEqual([{ rule_id: 'rule_instagram', status: 'awarded', points: 75, attempts: 2 }]);
+    expect(eventsOf(w, c.r.id).map((e) => e.points_diff)).toEqual([75, 725, -300]);
+    expectExact(w);
+  });
+});
+
+describe('what is never awarded', () => {
+  it('an award that could exceed what the customer is owed is not sent; the migration gives the whole balance', async () => {
+    w = await pilotWorld({}, { mapping: { oneTimeActions: MAPPING } });
+    // Owed 150: the account rule may grant up to 100 × 2 (mapping.awardMaxMultiplier) = 200.
+    const c = one(w, [item('Create an Account', 100)], 150, 150);
+    const m = await w.cli(['migrate', '--json']);
+    expect(m.code, m.stderr).toBe(0);
+    expect(w.sb.rivo.earning.awards()).toEqual([]);
+    expect(awardRows(w)).toEqual([{ rule_id: 'rule_signup', status: 'skipped', points: null, attempts: 0 }]);
+    expect(eventsOf(w, c.r.id).map((e) => e.points_diff)).toEqual([150]);
+    expectExact(w);
+  });
+
+  it('a mapped rule Rivo does not have, or cannot award, is a config error before anything is sent (exit 2)', async () => {
+    w = await pilotWorld({}, { mapping: { oneTimeActions: { 'Create an Account': 'rule_nope', 'Made a purchase': 'rule_purchase', 'TikTok': 'rule_tiktok' } } });
+    one(w, [item('Create an Account', 100)]);
+    const m = await w.cli(['migrate', '--json']);
+    expect(m.code).toBe(2);
+    expect(m.stderr).toContain('mapping.oneTimeActions."Create an Account": Rivo has no earning rule "rule_nope"');
+    expect(m.stderr).toContain('mapping.oneTimeActions."Made a purchase": Rivo\'s earning rule rule_purchase ("Make a purchase") is in category purchase');
+    expect(m.stderr).toContain('mapping.oneTimeActions."TikTok": Rivo\'s earning rule rule_tiktok ("Follow on TikTok") is inactive');
+    expect(w.sb.stats().rivo.writes).toBe(0);
+  });
+
+  it('a store whose award path differs: the first award answers 404, the run stops (exit 3) before any points event; the other path then works', async () => {
+    w = await pilotWorld({ awardPath: 'customers' }, { mapping: { oneTimeActions: MAPPING } });
+    const c = one(w, [item('Create an Account', 100)]);
+    const m = await w.cli(['migrate', '--json']);
+    expect(m.code, m.stderr).toBe(3);
+    expect(m.stderr).toContain('rivo.awardPath');
+    expect(w.sb.rivo.allEvents()).toEqual([]);
+    expect(w.sb.rivo.earning.awards()).toEqual([]);
+
+    const cfg = JSON.parse(readFileSync(join(w.dir, 'config.json'), 'utf8')) as Record<string, any>;
+    writeFileSync(join(w.dir, 'config.json'), JSON.stringify({ ...cfg, rivo: { ...cfg.rivo, awardPath: 'customers' } }));
+    const again = await w.cli(['migrate', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(awardRows(w)).toEqual([{ rule_id: 'rule_signup', status: 'awarded', points: 150, attempts: 2 }]);
+    expect(eventsOf(w, c.r.id).map((e) => e.points_diff)).toEqual([150, 650, -300]);
+    expectExact(w);
+  });
+});
+
+describe('rollback after awards', () => {
+  it('takes back every point the migration gave, awards included, and reports the awards it cannot take back', async () => {
+    w = await pilotWorld({}, { mapping: { oneTimeActions: MAPPING } });
+    const c = one(w, [item('Create an Account', 100), item('Write a review', 200)], 900, 900);
+    const m = await w.cli(['migrate', '--json']);
+    expect(m.code, m.stderr).toBe(0);
+    expect(w.sb.rivo.customer(c.r.id)!.points_tally).toBe(c.r.points_tally + 900);
+
+    const r = await w.cli(['rollback', '--yes', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json.awardsKept).toEqual({ awarded: 1, pending: 1, customers: 1 });
+    expect(r.stderr).toContain('One-time action awards cannot be taken back');
+    expect(r.stderr).toContain('1 award is pending approval');
+    // Points as before the migration; lifetime keeps what was given (the modelled Rivo never lowers it); awards stay.
+    expect(w.sb.rivo.customer(c.r.id)).toMatchObject({ points_tally: c.r.points_tally, lifetime_earnings_tally: (c.r.lifetime_earnings_tally ?? 0) + 900 });
+    expect(eventsOf(w, c.r.id).map((e) => e.points_diff)).toEqual([150, 750, -900]);
+    expect(w.sb.rivo.earning.awards(c.r.id).map((a) => a.status)).toEqual(['approved', 'pending']);
+  });
+});
+
+describe('awards on a Rivo with faults', () => {
+  it('lost answers, 5xx and resets on every kind of request: each action awarded once, counted once, tallies exact', async () => {
+    w = await pilotWorld({}, { mapping: { oneTimeActions: MAPPING } });
+    const { silver, reviewer, earlier } = cast(w);
+    w.sb.setFaults({ error5xx: 0.15, lostAnswer: 0.25, reset: 0.1, only: ['rivo'] });
+    let code = -1;
+    for (let run = 0; run < 8 && code !== 0; run++) code = (await w.cli(['migrate', '--json'])).code;
+    w.sb.setFaults({});
+    if (code !== 0) code = (await w.cli(['migrate', '--json'])).code;
+    expect(code).toBe(0);
+    expectExact(w);
+    // In whatever order the faults let them through.
+    const byCustomer = (id: number) => w!.sb.rivo.earning.awards(id).map((a) => [a.earning_rule_id, a.status, a.points]).sort();
+    expect(byCustomer(silver.r.id)).toEqual([
+      ['rule_instagram', 'approved', 75],
+      ['rule_signup', 'approved', 150],
+    ]);
+    expect(byCustomer(reviewer.r.id)).toEqual([['rule_review', 'pending', 200]]);
+    expect(byCustomer(earlier.r.id)).toEqual([['rule_instagram', 'approved', 50]]); // the one from before the migration
+    // Silver's migration events (ours, by key) add up to 500 − 225 on top of the two awards.
+    const ours = eventsOf(w, silver.r.id).filter((e) => /\[y2r:/.test(e.internal_note ?? ''));
+    expect(ours.reduce((s, e) => s + e.points_diff, 0)).toBe(275);
   });
 });
