@@ -110,6 +110,11 @@ export const configSchema = z
          */
         expiry: z.enum(EXPIRY_SETTINGS),
         /**
+         * History replay: each customer's Yotpo history (one lookup each, inside the Yotpo budget) is sent as backdated
+         * events, balanced so the totals end where the balance-only migration puts them (mapper/history.ts).
+         */
+        history: z.boolean(),
+        /**
          * One-time actions: Yotpo action name (as in the customer's history, any case) -> Rivo earning rule id. Each
          * completed action is awarded once through Rivo's award endpoint (which takes no skip_email) and counted into
          * the customer's migrated points. Empty: nothing is awarded.

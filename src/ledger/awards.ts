@@ -6,7 +6,7 @@ import { refreshCustomerState } from './events.js';
 import { pluckStatement, statement } from './statements.js';
 
 /**
- * The ledger of one-time action awards (migration 010/011 `awards`). Every transition of an award is here:
+ * The ledger of one-time action awards (migration 011 `awards`). Every transition of an award is here:
  *
  *   (none) ─intent─► in_flight ─201 approved─► awarded (points counted)
  *                              ─201 pending──► pending  (reported, not counted)

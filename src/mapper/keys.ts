@@ -17,8 +17,12 @@ export const NOTE_MAX_LENGTH = 255;
 /** Hex digits of the customer hash: 64 bits keeps an accidental collision negligible at millions of customers. */
 export const CUSTOMER_HASH_HEX = 16;
 
-/** `pilot`: the probe events `pilot` writes to one staff customer and compensates (never part of a migration's ledger). */
-export const EVENT_ROLES: readonly EventRole[] = ['earned', 'spent', 'balance', 'credit', 'tier', 'birthday', 'rollback', 'pilot'];
+/**
+ * `pilot`: the probe events `pilot` writes to one staff customer and compensates (never part of a migration's ledger).
+ * `history`: one replayed Yotpo history item; its key's generation is the item's index in Yotpo's list (a replay is
+ * planned only while nothing was posted for the customer, so each index is used once).
+ */
+export const EVENT_ROLES: readonly EventRole[] = ['earned', 'spent', 'balance', 'credit', 'tier', 'birthday', 'rollback', 'pilot', 'history'];
 
 const MIGRATION_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 const KEY_IN_NOTE = new RegExp(

@@ -4,6 +4,7 @@ import { birthdayFromYotpo, sameBirthday } from './dob.js';
 import { carriesExpiry, expiryFor } from './expiry.js';
 import { eventKey, noteWithKey } from './keys.js';
 import { foldEvents, type LifetimeModel, type MigratedSoFar } from './migrated.js';
+import { replayHistory, type HistoryInput } from './history.js';
 import { matchTier } from './tiers.js';
 
 /**
@@ -27,6 +28,8 @@ export interface PlanInput {
   now: string;
   /** Whether the earn event carries Yotpo's expiry as `expires_at` (decided by `rivo/expiry.ts`); default false. */
   sendExpiry?: boolean;
+  /** mapping.history: the customer's stored Yotpo history; undefined when history is off. */
+  history?: HistoryInput;
 }
 
 export interface CustomerPlan {
@@ -36,6 +39,11 @@ export interface CustomerPlan {
   notes: string[];
   /** Generation the events of this plan carry (migrated.generations + 1). */
   generation: number;
+  /**
+   * With history on, for a customer's first plan: `replayed (N events)` or `fallback: <reason>`. Absent when history
+   * is off, the customer is skipped, or something was already posted (deltas never replay).
+   */
+  history?: string;
   target: {
     /** Net points the migration should have added in total. */
     points: number;
@@ -134,7 +142,32 @@ export function planCustomer(input: PlanInput): CustomerPlan {
   if (expiry.note) notes.push(expiry.note);
   const dN = targetPoints - migrated.net;
   const dL = targetLifetime - migrated.earned;
-  for (const part of splitPoints(dN, dL, mapping.strategy, model)) {
+  const parts = splitPoints(dN, dL, mapping.strategy, model);
+  let history: string | undefined;
+  // A replay only on a customer's first plan: once anything is posted, deltas keep Rivo in line (rules above).
+  const first = migrated.generations < 0 && migrated.net === 0 && migrated.earned === 0;
+  if (input.history && first) {
+    const replay = replayHistory({ history: input.history, targetPoints, targetLifetime, balance: B, model, now: input.now });
+    if (replay.kind === 'fallback') {
+      history = `fallback: ${replay.reason}`;
+      notes.push(`history not replayed (balance-only events instead): ${replay.reason}`);
+    } else {
+      parts.length = 0;
+      for (const e of replay.events) {
+        const key = eventKey({ migrationName: input.migrationName, migrationId: input.migrationId, customerKey: c.key, role: 'history', generation: e.idx });
+        events.push({ ...make('history', 'points', { pointsAmount: e.points, appliedAt: e.appliedAt, externalNote: e.label }), key, internalNote: noteWithKey(mapping.internalNote, key) });
+      }
+      if (replay.balancingEarn > 0) parts.push({ role: 'earned', amount: replay.balancingEarn });
+      if (replay.balancingSpend > 0) parts.push({ role: 'spent', amount: -replay.balancingSpend });
+      if (replay.balancingNet !== 0) parts.push({ role: 'balance', amount: replay.balancingNet });
+      notes.push(...replay.notes);
+      const balancing = parts.length ? ` + ${parts.length} balancing` : '';
+      history = `replayed (${replay.events.length} events${balancing})`;
+      if (expiry.expiresAt !== null && !parts.some((p) => carriesExpiry(p.role, p.amount)))
+        notes.push('expiry date not sent: the replayed history has no migrated earn event to carry it');
+    }
+  }
+  for (const part of parts) {
     const expiresAt = expiry.expiresAt !== null && carriesExpiry(part.role, part.amount) ? { expiresAt: expiry.expiresAt } : {};
     events.push(make(part.role, 'points', { pointsAmount: part.amount, appliedAt: when, externalNote: mapping.externalNote, ...expiresAt }));
   }
@@ -175,6 +208,7 @@ export function planCustomer(input: PlanInput): CustomerPlan {
     state: events.length ? 'pending' : 'nothing_to_migrate',
     notes,
     generation,
+    ...(history !== undefined ? { history } : {}),
     target: { points: targetPoints, lifetime: targetLifetime, creditsCents: targetCredits },
     predicted,
   };

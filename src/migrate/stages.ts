@@ -5,6 +5,7 @@ import { getMeta, setMeta } from '../db/open.js';
 import { extract, type ExtractSummary } from '../extract/extractor.js';
 import { limitSeq } from '../ledger/customers.js';
 import { load, type LoadSummary } from '../load/loader.js';
+import { historyStage } from '../history/stage.js';
 import { formatChecklist, preflightItemsFor } from '../preflight/checklist.js';
 import { readProfile } from '../pilot/store.js';
 import { resolveSendMode } from '../rivo/send-mode.js';
@@ -61,6 +62,8 @@ export async function extractStage(s: Session, options: { csvPath?: string } = {
 }
 
 export async function planStage(s: Session, scope: PlanScope, label = 'plan'): Promise<PlanSummary> {
+  // mapping.history: the customers about to be planned have their Yotpo history read first (cost said before).
+  await historyStage(s);
   const bar = s.progress.stage(label);
   const summary = await plan({
     db: s.db,

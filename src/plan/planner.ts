@@ -12,6 +12,8 @@ import type { RivoApi } from '../rivo/api.js';
 import { decideExpiry } from '../rivo/expiry.js';
 import { readProfile } from '../pilot/store.js';
 import { rivoBeforeOf, yotpoCustomerOf } from './customer-view.js';
+import { historyInputOf } from './history-view.js';
+import { setHistoryStatus } from '../ledger/history.js';
 import { chooseLookup, listAllRivoCustomers, lookUpOne, refreshTiers, rivoByEmail, rivoById } from './rivo-index.js';
 import { pluckStatement, statement } from '../ledger/statements.js';
 
@@ -52,6 +54,8 @@ export interface PlanSummary {
   awaitingContinuation: number;
   /** Records read into the customer they continue (see ledger/continuation.ts). */
   continued: number;
+  /** mapping.history: customers left unplanned because their Yotpo history is not read yet (a stopped lookup). */
+  awaitingHistory?: number;
   errors: number;
   rivoLookup: 'list' | 'get' | 'none';
   /** Whether earn events carry Yotpo's expiry date, and why (mapping.expiry and the pilot's profile). */
@@ -221,6 +225,11 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
       const fresh = getCustomer(db, row.key)!;
       const posted = postedEvents(db, row.key);
       const migrated = foldEvents(posted, model);
+      const history = config.mapping.history && !posted.length ? historyInputOf(db, config, limitSeq, fresh) : undefined;
+      if (history === 'wait') {
+        summary.awaitingHistory = (summary.awaitingHistory ?? 0) + 1; // planned once the lookup stage has read it
+        return;
+      }
       const result = planCustomer({
         customer: yotpoCustomerOf(fresh),
         rivo: rivoBeforeOf(fresh),
@@ -232,9 +241,12 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
         migrationId: options.migrationId,
         now: now(),
         sendExpiry: expiry.send,
+        history,
       });
       if (fresh.points_earned === null) result.notes.unshift('lifetime points unknown in the source (no points earned): lifetime carried as the balance');
       replacePlan(db, row.key, fresh.rivo_id!, result.events, fresh.values_hash, result.notes);
+      // A customer's first plan says what became of its history; after that, deltas leave the first answer standing.
+      if (!posted.length) setHistoryStatus(db, row.key, result.history ?? null);
       recordPlanTargets(db, row.key, {
         targetPoints: result.target.points,
         targetLifetime: result.target.lifetime,

@@ -48,6 +48,8 @@ export interface YotpoHistoryItem {
   action: string;
   points: number;
   status: string;
+  action_name?: string;
+  completed_at?: string;
 }
 
 export interface RivoTierRecord {

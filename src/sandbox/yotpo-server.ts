@@ -6,7 +6,7 @@ import type { Random } from './rng.js';
 import { createSideServer, type Admission, type RequestCtx, type Waits } from './side-server.js';
 import type { StatsCollector } from './stats.js';
 import type { YotpoRecord } from './types.js';
-import { historyFor, type YotpoState } from './yotpo-state.js';
+import type { YotpoState } from './yotpo-state.js';
 
 /** The Yotpo Loyalty stand-in (shared/reference/yotpo-loyalty-api.md). */
 
@@ -164,7 +164,11 @@ function oneCustomer(state: YotpoState, query: Params): Answer {
   else return jsonAnswer(400, { errors: ['customer_email, customer_id or phone_number is required'] });
   if (!record) return jsonAnswer(404, { message: 'Customer not found' });
   const out: Record<string, unknown> = serve(record);
-  if (str(query.with_history) === 'true') out.history_items = historyFor(record);
+  if (str(query.with_history) === 'true') {
+    const history = state.historyOf(record);
+    if (history === 'not_found') return jsonAnswer(404, { message: 'Customer not found' });
+    out.history_items = history;
+  }
   if (str(query.with_referral_code) === 'true') out.referral_code = `r${Buffer.from(record.email.trim().toLowerCase()).toString('base64url').slice(0, 10)}`;
   return jsonAnswer(200, out);
 }

@@ -13,6 +13,10 @@ export class YotpoState {
   private readonly tierList: YotpoTier[];
   /** Which list endpoints answer (the other is a 404), switchable at run time. */
   listEndpoints: ('recent' | 'all')[];
+  /** History lookups (`with_history=true`) answered, per email (trimmed, lower case). */
+  readonly historyLookups = new Map<string, number>();
+  /** Per email (trimmed, lower case): a history served instead of the derived one, or a 404 for history lookups. */
+  private readonly historyOverrides = new Map<string, unknown[] | 'not_found' | HistoryCase>();
 
   constructor(records: readonly YotpoRecord[], tiers: readonly YotpoTier[], listEndpoints: ('recent' | 'all')[] = ['recent', 'all']) {
     for (const r of records) this.add(r);
@@ -54,6 +58,27 @@ export class YotpoState {
   /** Exact email first (tests name awkward records exactly), then trimmed and case-insensitive. */
   private find(email: string): Entry | undefined {
     return this.entries.find((e) => e.record.email === email) ?? this.entries.find((e) => sameEmail(e.record.email, email));
+  }
+
+  /**
+   * Switches one customer's history: a list of items served as given (anything, for unreadable items), `not_found`
+   * (a 404 to the history lookup), or one of the `HistoryCase`s derived from the record; null restores the default.
+   */
+  setHistory(email: string, history: unknown[] | 'not_found' | HistoryCase | null): void {
+    const key = email.trim().toLowerCase();
+    if (history === null) this.historyOverrides.delete(key);
+    else this.historyOverrides.set(key, typeof history === 'string' ? history : structuredClone(history));
+  }
+
+  /** What a history lookup of this record answers: its items, or `not_found`. Counts the lookup. */
+  historyOf(record: YotpoRecord): unknown[] | 'not_found' {
+    const key = record.email.trim().toLowerCase();
+    this.historyLookups.set(key, (this.historyLookups.get(key) ?? 0) + 1);
+    const o = this.historyOverrides.get(key);
+    if (o === undefined) return historyFor(record);
+    if (o === 'not_found') return o;
+    if (typeof o === 'string') return historyCase(record, o);
+    return structuredClone(o);
   }
 
   // --- what the server needs ---
@@ -99,18 +124,67 @@ function sameEmail(a: string, b: string): boolean {
 }
 
 /**
- * A plausible history for `with_history=true`, derived from the record so it agrees with its balances: one earning
- * item for `points_earned`, and a redemption for whatever left the balance without lowering lifetime.
+ * Histories that cannot be replayed exactly, derived from the record: `not_add_up` (redeems more than the lifetime
+ * leaves room for), `exceeds_lifetime` (earns more than points_earned), `pending_matters` (a pending item and a
+ * total that does not match the balance without it), `unreadable` (an item whose points are not a number).
+ */
+export type HistoryCase = 'not_add_up' | 'exceeds_lifetime' | 'pending_matters' | 'unreadable';
+
+/**
+ * A realistic history for `with_history=true`, derived from the record so it agrees with its balances, oldest first:
+ * an account creation, a social follow (a one-time action: `action_name` and `completed_at`), purchases summing to
+ * `points_earned`; a coupon redemption (status: the code) and a points expiry for what left the balance; and a
+ * pending purchase that counts towards nothing yet. Items of 0 points are left out.
  */
 export function historyFor(record: YotpoRecord): YotpoHistoryItem[] {
-  const earned = typeof record.points_earned === 'number' ? record.points_earned : 0;
-  const balance = typeof record.points_balance === 'number' ? record.points_balance : 0;
-  const at = typeof record.opted_in_at === 'string' ? record.opted_in_at : '2024-01-01T00:00:00.000Z';
-  const later = typeof record.last_seen_at === 'string' ? record.last_seen_at : at;
-  const items: YotpoHistoryItem[] = [];
-  if (earned > 0) items.push({ created_at: at, date: at.slice(0, 10), action: 'Made a purchase', points: earned, status: 'Approved' });
-  if (earned > balance) {
-    items.push({ created_at: later, date: later.slice(0, 10), action: 'Redeemed a reward', points: balance - earned, status: 'REWARD-CODE' });
+  const earned = whole(record.points_earned);
+  const balance = whole(record.points_balance);
+  const start = typeof record.opted_in_at === 'string' ? Date.parse(record.opted_in_at) : Date.parse('2024-01-01T00:00:00.000Z');
+  const end0 = typeof record.last_seen_at === 'string' ? Date.parse(record.last_seen_at) : start;
+  const end = Number.isNaN(end0) || end0 < start ? start : end0;
+  const at = (f: number) => new Date((Number.isNaN(start) ? Date.parse('2024-01-01T00:00:00.000Z') : start) + Math.round((end - start) * f)).toISOString();
+  const item = (f: number, action: string, points: number, status: string, extra: Partial<YotpoHistoryItem> = {}): YotpoHistoryItem => {
+    const created = at(f);
+    return { created_at: created, date: created.slice(0, 10), action, points, status, ...extra };
+  };
+  const account = Math.min(100, Math.floor(earned / 5));
+  const follow = Math.min(50, Math.floor(earned / 10));
+  const rest = earned - account - follow;
+  const firstPurchase = Math.floor(rest / 2);
+  const spentOrExpired = Math.max(earned - balance, 0);
+  const expired = Math.floor(spentOrExpired / 5);
+  const redeemed = spentOrExpired - expired;
+  const code = `FIVEOFF-${record.email.trim().toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 6).toUpperCase()}`;
+  const items = [
+    item(0, 'Created an account', account, 'Approved', { action_name: 'create_account', completed_at: at(0) }),
+    item(0.1, 'Followed us on Instagram', follow, 'Approved', { action_name: 'instagram_follow', completed_at: at(0.1) }),
+    item(0.3, 'Made a purchase', firstPurchase, 'Approved'),
+    item(0.5, 'Redeemed $5 off', -redeemed, code),
+    item(0.6, 'Made a purchase', rest - firstPurchase, 'Approved'),
+    item(0.8, 'Points expired', -expired, 'Expired'),
+    item(1, 'Made a purchase', earned > 0 ? 25 : 0, 'Pending'),
+  ];
+  return items.filter((i) => i.points !== 0);
+}
+
+function historyCase(record: YotpoRecord, c: HistoryCase): unknown[] {
+  // Without the pending purchase, so each case fails for its own reason only.
+  const base = historyFor(record).filter((i) => i.status !== 'Pending');
+  const last = base[base.length - 1]!;
+  const extra = (action: string, points: number, status: string) => ({ created_at: last.created_at, date: last.date, action, points, status });
+  switch (c) {
+    case 'exceeds_lifetime':
+      return [...base, extra('Made a purchase', 500, 'Approved')];
+    case 'not_add_up':
+      return [...base, extra('Redeemed $50 off', -(whole(record.points_balance) + 1000), 'FIFTYOFF-X')];
+    case 'pending_matters':
+      // The balance is explained only if the pending purchase already counted in Yotpo: which it did is unknowable.
+      return [...base, extra('Made a purchase', 40, 'Pending'), extra('Redeemed $1 off', -40, 'ONEOFF-X')];
+    case 'unreadable':
+      return [...base, { ...extra('Made a purchase', 0, 'Approved'), points: 'ten' }];
   }
-  return items;
+}
+
+function whole(v: unknown): number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? v : 0;
 }

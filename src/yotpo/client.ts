@@ -134,10 +134,14 @@ export class YotpoClient {
     });
   }
 
-  /** `GET /customers?customer_email=`: the customer's flat record, or null when there is no loyalty profile (404). */
-  async getCustomerByEmail(email: string): Promise<Record<string, unknown> | null> {
+  /**
+   * `GET /customers?customer_email=`: the customer's flat record, or null when there is no loyalty profile (404).
+   * `withHistory` adds `with_history=true`: the record then carries `history_items` (history/items.ts reads them).
+   */
+  async getCustomerByEmail(email: string, options: { withHistory?: boolean } = {}): Promise<Record<string, unknown> | null> {
+    const query = options.withHistory ? { customer_email: email, with_history: 'true' } : { customer_email: email };
     try {
-      return await this.getShaped({ method: 'GET', path: '/customers', query: { customer_email: email } }, (body) =>
+      return await this.getShaped({ method: 'GET', path: '/customers', query }, (body) =>
         isObject(body) ? body : 'the body is not a customer object',
       );
     } catch (err) {

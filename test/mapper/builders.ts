@@ -61,6 +61,7 @@ export function aMapping(over: Partial<Config['mapping']> = {}): Config['mapping
     oneTimeActions: {},
     awardMaxMultiplier: 2,
     expiry: 'auto',
+    history: false,
     ...over,
   };
 }

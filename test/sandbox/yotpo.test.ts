@@ -119,11 +119,18 @@ describe('Yotpo stand-in: one customer and tiers', () => {
   });
 
   it('with_history=true adds history items consistent with the balances', async () => {
-    const rec = sb.shop.yotpoCustomers.find((r) => !(r.email in sb.shop.cases) && (r.points_earned as number) > (r.points_balance as number))!;
+    const rec = sb.shop.yotpoCustomers.find((r) => !(r.email in sb.shop.cases) && (r.points_earned as number) > (r.points_balance as number) + 10)!;
     const res = await yget(sb, `/customers?customer_email=${encodeURIComponent(rec.email)}&with_history=true`);
-    const items = res.json.history_items as { points: number }[];
-    expect(items.length).toBe(2);
-    expect(items.reduce((s, i) => s + i.points, 0)).toBe(rec.points_balance);
+    const items = res.json.history_items as { points: number; status: string; action: string }[];
+    // Several earnings, a redemption (status: its coupon code), an expiry, and a pending purchase that counts for nothing yet.
+    expect(items.map((i) => i.action)).toEqual([
+      'Created an account', 'Followed us on Instagram', 'Made a purchase', 'Redeemed $5 off', 'Made a purchase', 'Points expired', 'Made a purchase',
+    ]);
+    expect(items[3]!.status).toMatch(/^FIVEOFF-/);
+    expect(items[6]!.status).toBe('Pending');
+    const counted = items.filter((i) => i.status !== 'Pending');
+    expect(counted.reduce((s, i) => s + i.points, 0)).toBe(rec.points_balance);
+    expect(counted.filter((i) => i.points > 0).reduce((s, i) => s + i.points, 0)).toBe(rec.points_earned);
     const plain = await yget(sb, `/customers?customer_email=${encodeURIComponent(rec.email)}`);
     expect(plain.json.history_items).toBeUndefined();
   });
