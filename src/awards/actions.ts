@@ -5,7 +5,8 @@ import { isAwardable } from '../rivo/awards.js';
  * One-time actions in a Yotpo history, and how they meet `mapping.oneTimeActions` and Rivo's earning rules. Pure.
  *
  * A history item (yotpo-loyalty-api.md: `{ created_at, date, action, points, status, action_name?, completed_at? }`)
- * names the action by `action_name` when Yotpo gives one, else by `action`. It counts as completed when it earned
+ * names the action by `action_name` when Yotpo gives one and by `action` (the text shown): the mapping may use
+ * either. It counts as completed when it earned
  * points and Yotpo approved it (status "Approved", or a `completed_at`). Names compare trimmed and case-insensitively.
  */
 
@@ -26,8 +27,12 @@ export interface MappedAction {
 }
 
 export function actionNameOf(item: HistoryItemLike): string | null {
-  const name = (item.action_name ?? item.action ?? '').trim();
-  return name === '' ? null : name;
+  return namesOf(item)[0] ?? null;
+}
+
+/** Both names an item may be mapped by: `action_name` first (Yotpo's id-like name), then the `action` shown. */
+export function namesOf(item: HistoryItemLike): string[] {
+  return [item.action_name, item.action].map((n) => (n ?? '').trim()).filter((n, i, all) => n !== '' && all.indexOf(n) === i);
 }
 
 export function isCompleted(item: HistoryItemLike): boolean {
@@ -51,9 +56,10 @@ export function mappedActionsOf(items: readonly HistoryItemLike[], oneTimeAction
   const map = actionMap(oneTimeActions);
   const out: MappedAction[] = [];
   for (const item of items) {
-    const name = actionNameOf(item);
-    if (name === null || !isCompleted(item)) continue;
-    const m = map.get(norm(name));
+    if (!isCompleted(item)) continue;
+    const m = namesOf(item)
+      .map((n) => map.get(norm(n)))
+      .find((x) => x !== undefined);
     if (!m || out.some((o) => o.ruleId === m.ruleId)) continue;
     out.push({ action: m.action, ruleId: m.ruleId, completedAt: item.completed_at ?? item.created_at ?? null });
   }
@@ -66,7 +72,7 @@ export function unmappedActionsOf(items: readonly HistoryItemLike[], oneTimeActi
   const out = new Map<string, string>();
   for (const item of items) {
     const name = actionNameOf(item);
-    if (name === null || !isCompleted(item) || map.has(norm(name)) || out.has(norm(name))) continue;
+    if (name === null || !isCompleted(item) || namesOf(item).some((n) => map.has(norm(n))) || out.has(norm(name))) continue;
     out.set(norm(name), name);
   }
   return [...out.values()];

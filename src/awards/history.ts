@@ -1,25 +1,23 @@
 import type { Db } from '../db/open.js';
-import { statement } from '../ledger/statements.js';
+import { storedLookup } from '../ledger/history.js';
 import type { HistoryItemLike } from './actions.js';
 
 /**
- * Where a customer's Yotpo history items come from: the record as read (`customers.raw_json`), when Yotpo served it
- * with `history_items`. Read one customer at a time: nothing holds every history in memory.
+ * A customer's Yotpo history items as the history lookup stored them (ledger/history.ts; the lookup runs before each
+ * plan pass when `mapping.history` is on or one-time actions are mapped). Read one customer at a time. A customer
+ * whose history was not found or not read has no known actions: nothing is awarded to them.
  */
 export function historySource(db: Db): (customerKey: string) => HistoryItemLike[] {
-  const get = statement(db, 'SELECT raw_json FROM customers WHERE key = ?');
   return (customerKey) => {
-    const row = get.get(customerKey) as { raw_json: string } | undefined;
-    if (!row) return [];
-    try {
-      const items = (JSON.parse(row.raw_json) as { history_items?: unknown }).history_items;
-      return Array.isArray(items) ? items.filter(isItem) : [];
-    } catch {
-      return [];
-    }
+    const stored = storedLookup(db, customerKey);
+    if (!stored || stored.status !== 'found') return [];
+    return stored.items.map((i) => ({
+      action: i.action,
+      action_name: i.actionName,
+      points: i.points,
+      status: i.status,
+      completed_at: i.completedAt,
+      created_at: i.createdAt,
+    }));
   };
-}
-
-function isItem(v: unknown): v is HistoryItemLike {
-  return v !== null && typeof v === 'object' && typeof (v as { action?: unknown }).action === 'string';
 }

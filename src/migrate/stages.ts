@@ -1,4 +1,4 @@
-import { awardPass } from '../awards/stage.js';
+import { awardPass, checkAwardMapping } from '../awards/stage.js';
 import type { Session } from '../cli/session.js';
 import { formatSeconds } from '../cli/progress.js';
 import { getMeta, setMeta } from '../db/open.js';
@@ -62,6 +62,8 @@ export async function extractStage(s: Session, options: { csvPath?: string } = {
 }
 
 export async function planStage(s: Session, scope: PlanScope, label = 'plan'): Promise<PlanSummary> {
+  // A mapped one-time action must name an awardable Rivo rule: checked before any lookup or write (exit 2).
+  await checkAwardMapping(s);
   // mapping.history: the customers about to be planned have their Yotpo history read first (cost said before).
   await historyStage(s);
   const bar = s.progress.stage(label);

@@ -45,8 +45,10 @@ function cast(world: PilotWorld): Cast {
   const rivoOf = (y: YotpoRecord) => world.sb.rivo.customer(y.third_party_id!)!;
   world.sb.rivo.setTier(a.third_party_id!, 9002);
   world.sb.rivo.earning.markAwarded(Number(c.third_party_id), 'rule_instagram');
-  const set = (y: YotpoRecord, balance: number, earned: number, history: object[]) =>
-    world.sb.yotpo.update(y.email, { points_balance: balance, points_earned: earned, credit_balance: null, history_items: history });
+  const set = (y: YotpoRecord, balance: number, earned: number, history: object[]) => {
+    world.sb.yotpo.setHistory(y.email, history);
+    return world.sb.yotpo.update(y.email, { points_balance: balance, points_earned: earned, credit_balance: null });
+  };
   return {
     silver: { y: set(a, 500, 800, [item('Create an Account', 100), item('Follow us on Instagram', 50), item('Redeemed a reward', -300, 'CODE-1')]), r: rivoOf(a) },
     reviewer: { y: set(b, 500, 500, [item('Write a review', 200), item('Join our Facebook group', 40)]), r: rivoOf(b) },
@@ -123,8 +125,9 @@ function one(world: PilotWorld, history: object[], balance = 500, earned = 800):
   const want = expectedFor(world.sb);
   const y = world.sb.yotpo.customers().find((c) => c.third_party_id && want.changed.has(Number(c.third_party_id)))!;
   world.sb.rivo.setTier(y.third_party_id!, 9002);
+  world.sb.yotpo.setHistory(y.email, history);
   return {
-    y: world.sb.yotpo.update(y.email, { points_balance: balance, points_earned: earned, credit_balance: null, history_items: history }),
+    y: world.sb.yotpo.update(y.email, { points_balance: balance, points_earned: earned, credit_balance: null }),
     r: world.sb.rivo.customer(y.third_party_id!)!,
   };
 }
