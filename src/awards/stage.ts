@@ -6,6 +6,7 @@ import { listEarningRules, type EarningRule } from '../rivo/awards.js';
 import { mappingProblems } from './actions.js';
 import { historySource } from './history.js';
 import { runAwards, type AwardSummary } from './runner.js';
+import { actionNames, actionsOverviewLines, rememberMapping } from './view.js';
 
 /** Rivo's earning rules, listed once per session (the dry run and every load pass share them). */
 const listed = new WeakMap<Session, EarningRule[]>();
@@ -24,6 +25,7 @@ export async function earningRulesOf(s: Session): Promise<EarningRule[]> {
  * cannot award is a config error (exit 2), raised before anything is sent. Nothing is listed when nothing is mapped.
  */
 export async function checkAwardMapping(s: Session): Promise<EarningRule[]> {
+  rememberMapping(s.db, s.config.mapping.oneTimeActions);
   if (Object.keys(s.config.mapping.oneTimeActions).length === 0) return [];
   const rules = await earningRulesOf(s);
   const problems = mappingProblems(s.config.mapping.oneTimeActions, rules);
@@ -69,4 +71,22 @@ export function awardLine(a: AwardSummary): string {
     a.uncertain ? `${a.uncertain} uncertain (those customers wait for the next run)` : null,
   ].filter(Boolean);
   return `one-time actions: ${a.customers} customers, ${parts.join(', ')}`;
+}
+
+/**
+ * The dry run's list: the completed action names in the histories read, each mapped or not (with a Rivo rule of a
+ * similar name), Rivo's awardable rules, and the notice that an award may email the customer. Nothing when no
+ * history was read. A store without the earning rules listing is said, not fatal (nothing is mapped then).
+ */
+export async function actionsOverview(s: Session): Promise<string[]> {
+  const mapping = s.config.mapping.oneTimeActions;
+  const any = s.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'history_items'").get() && s.db.prepare('SELECT 1 FROM history_items LIMIT 1').get();
+  if (!any && Object.keys(mapping).length === 0) return [];
+  let rules: EarningRule[];
+  try {
+    rules = await earningRulesOf(s);
+  } catch (err) {
+    return [`One-time actions: Rivo's earning rules could not be listed (${err instanceof Error ? err.message : String(err)}); nothing can be mapped or awarded.`];
+  }
+  return actionsOverviewLines(actionNames(s.db, mapping, rules, limitSeq(s.db, s.config.limit)), rules, mapping);
 }

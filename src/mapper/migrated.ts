@@ -18,6 +18,8 @@ export interface MigratedSoFar {
   dobSet: string | null;
   /** Highest generation with any done/in-flight event (rollback events excluded), -1 if none. */
   generations: number;
+  /** Points Rivo granted for one-time action awards (role `award`), included in `net` and `earned`. */
+  awardPoints?: number;
 }
 
 export const NOTHING_MIGRATED: Readonly<MigratedSoFar> = Object.freeze({
@@ -51,6 +53,7 @@ export function foldEvents(events: readonly LedgerEvent[], model: LifetimeModel,
   const ordered = events.map((e, i) => ({ e, i })).sort((a, b) => a.e.generation - b.e.generation || a.i - b.i);
   for (const { e } of ordered) {
     if (e.kind === 'points') {
+      if (e.role === 'award') out.awardPoints = (out.awardPoints ?? 0) + e.pointsAmount;
       out.net += e.pointsAmount;
       out.earned += lifetimeEffect(e.pointsAmount, model);
       out.creditsCents += e.creditsCents;

@@ -7,6 +7,7 @@ import { getMeta } from '../db/open.js';
 import { countByState, limitSeq } from '../ledger/customers.js';
 import type { LoadSummary } from '../load/loader.js';
 import { sleep } from '../http/retry.js';
+import { actionsOverview } from '../awards/stage.js';
 import { EXTRACTION_COMPLETED, extractStage, loadStage, planReport, planStage, sayChecklist, verifyStage } from './stages.js';
 
 /** A pass starts once this many customers wait to be planned, or sooner when the loader would otherwise idle. */
@@ -105,6 +106,7 @@ async function dryRun(s: Session): Promise<CommandResult> {
   const extracted = await extractStage(s);
   if (!extracted.done && s.signal.aborted) return { exitCode: EXIT.failed, summary: { extract: extracted } };
   await planStage(s, 'all');
+  for (const line of await actionsOverview(s)) s.say(line);
   const report = await planReport(s);
   const attention = attentionCount(s);
   s.say(`Dry run: nothing was written to Rivo. Reconciliation report: ${report.files.join(', ')}`);

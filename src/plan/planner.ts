@@ -13,6 +13,7 @@ import { decideExpiry } from '../rivo/expiry.js';
 import { readProfile } from '../pilot/store.js';
 import { rivoBeforeOf, yotpoCustomerOf } from './customer-view.js';
 import { historyInputOf } from './history-view.js';
+import { withoutAwardedItems } from '../awards/history.js';
 import { setHistoryStatus } from '../ledger/history.js';
 import { chooseLookup, listAllRivoCustomers, lookUpOne, refreshTiers, rivoByEmail, rivoById } from './rivo-index.js';
 import { pluckStatement, statement } from '../ledger/statements.js';
@@ -225,7 +226,11 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
       const fresh = getCustomer(db, row.key)!;
       const posted = postedEvents(db, row.key);
       const migrated = foldEvents(posted, model);
-      const history = config.mapping.history && !posted.length ? historyInputOf(db, config, limitSeq, fresh) : undefined;
+      // Awards (one-time actions) are counted before the customer's first plan is sent: the replay still applies.
+      const firstPlan = !posted.some((e) => e.role !== 'award');
+      const stored = config.mapping.history && firstPlan ? historyInputOf(db, config, limitSeq, fresh) : undefined;
+      const awardedOut = stored && stored !== 'wait' ? withoutAwardedItems(db, row.key, config.mapping.oneTimeActions, stored) : undefined;
+      const history = awardedOut?.history ?? stored;
       if (history === 'wait') {
         summary.awaitingHistory = (summary.awaitingHistory ?? 0) + 1; // planned once the lookup stage has read it
         return;
@@ -242,11 +247,12 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
         now: now(),
         sendExpiry: expiry.send,
         history,
+        historyAwardedPoints: awardedOut?.yotpoPoints,
       });
       if (fresh.points_earned === null) result.notes.unshift('lifetime points unknown in the source (no points earned): lifetime carried as the balance');
       replacePlan(db, row.key, fresh.rivo_id!, result.events, fresh.values_hash, result.notes);
       // A customer's first plan says what became of its history; after that, deltas leave the first answer standing.
-      if (!posted.length) setHistoryStatus(db, row.key, result.history ?? null);
+      if (firstPlan) setHistoryStatus(db, row.key, result.history ?? null);
       recordPlanTargets(db, row.key, {
         targetPoints: result.target.points,
         targetLifetime: result.target.lifetime,

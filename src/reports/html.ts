@@ -10,6 +10,8 @@ import { differingFields, reasonOf, type VerifyFields } from './rows.js';
 import { barChart } from './svg.js';
 import { preflightSection, runsSection, type ReportNav } from './html-extra.js';
 import { collectExpiryTotals, expirySection, type ExpiryTotals } from './expiry.js';
+import { awardsSection } from './awards.js';
+import { collectAwardTotals, type AwardTotals } from '../awards/view.js';
 import { preflightItems, type ChecklistItem } from '../preflight/checklist.js';
 import { reportDirs, runLinks, RUNS_DIR, type ReportRun } from './runs.js';
 import { computePlanTotals, type PlanTotals } from './totals.js';
@@ -66,6 +68,8 @@ export interface ReportData {
   checklist: ChecklistItem[];
   /** Yotpo expiry dates and the `expires_at` carried (absent in data built before expiry existed). */
   expiry?: ExpiryTotals;
+  /** One-time action awards (absent when none were mapped or made). */
+  oneTimeActions?: AwardTotals;
 }
 
 /** Yotpo balance buckets for the histogram (log-ish). */
@@ -194,6 +198,7 @@ export function collectReportData(db: Db, opts: { migrationId: string; generated
     pilot: collectPilotSection(db, r),
     checklist: preflightItems({ tiers: true, birthdays: true }),
     expiry: collectExpiryTotals(db),
+    oneTimeActions: collectAwardTotals(db),
   };
 }
 
@@ -383,6 +388,8 @@ ${table(
 
   const expiry = expirySection(d.expiry);
   if (expiry) parts.push(expiry);
+  const awards = awardsSection(d.oneTimeActions);
+  if (awards) parts.push(awards);
 
   // Attention.
   parts.push(`<h2>Customers needing attention (${esc(n(d.attention.total))})</h2>`);

@@ -8,6 +8,7 @@ import { writeReportHtml } from './html.js';
 import { resolveNow, type ReportOptions } from './options.js';
 import { makeRedactor, type Redactor } from './redact.js';
 import { reasonOf, yotpoBirthday } from './rows.js';
+import { actionsDescriber, collectAwardTotals } from '../awards/view.js';
 import type { PlanTotals } from './totals.js';
 
 export interface PlanReportOptions extends ReportOptions {
@@ -51,6 +52,8 @@ export const PLAN_COLUMNS = [
   // the customer's live earn event carries (empty: none sent, see mapping.expiry).
   'yotpo_points_expire_at',
   'expires_at_sent',
+  // One-time actions (mapping.oneTimeActions): awarded (+points counted), pending, not awarded and why, unmapped.
+  'one_time_actions',
 ] as const;
 
 const cents = (v: number | null): Cell => (v === null ? null : FormattedNumber.cents(v));
@@ -81,6 +84,7 @@ export function* planRows(db: Db, r: Redactor, chunk = 1000): Generator<Cell[]> 
        ${liveEvents('max(e.expires_at)')} AS ev_expires
      FROM customers c WHERE c.seq > ? ORDER BY c.seq LIMIT ?`,
   );
+  const actions = actionsDescriber(db);
   let after = 0;
   for (;;) {
     const rows = stmt.all(after, chunk) as PlanRow[];
@@ -118,6 +122,7 @@ export function* planRows(db: Db, r: Redactor, chunk = 1000): Generator<Cell[]> 
         r.text(reasonOf(c)),
         r.text(c.points_expire_at ?? null),
         c.ev_expires,
+        r.text(actions(c.key) || null),
       ];
     after = rows[rows.length - 1]!.seq;
   }
@@ -135,7 +140,8 @@ export async function writePlanReport(opts: PlanReportOptions): Promise<{ files:
   const csv = await writeCsvFile(join(dir, 'plan.csv'), PLAN_COLUMNS, planRows(db, redactor));
   const html = await writeReportHtml(db, opts.outDir, { migrationId, generatedAt, redactor, run: opts.run });
   const totals = html.data.plan;
-  const json = await writeTextFile(join(dir, 'plan.json'), `${JSON.stringify(totals, null, 2)}\n`);
+  const awards = collectAwardTotals(db);
+  const json = await writeTextFile(join(dir, 'plan.json'), `${JSON.stringify(awards ? { ...totals, oneTimeActions: awards } : totals, null, 2)}\n`);
   if (latest === null) return { files: [csv, json, html.path], totals, runDir: null };
   return { files: [publishLatest(csv, latest), publishLatest(json, latest), html.path], totals, runDir: dir };
 }

@@ -1,5 +1,6 @@
 import { loadConfig } from '../../config/load.js';
 import { ConfigError, EXIT } from '../../errors.js';
+import { describeActions } from '../../awards/view.js';
 import { centsToDecimal } from '../../reports/csv-safe.js';
 import { findCustomers, showCustomer, type ShownCustomer } from '../../show/customer.js';
 import type { CommandRun } from '../context.js';
@@ -43,6 +44,7 @@ export function formatShown(c: ShownCustomer): string {
     `  Plan         adds points ${v(c.plan.targetPoints)}, lifetime ${v(c.plan.targetLifetime)}, credit ${money(c.plan.targetCreditCents)}`,
     `               Rivo after: points ${v(c.plan.predicted.points)}, lifetime ${v(c.plan.predicted.lifetime)}, credit ${money(c.plan.predicted.creditCents)}, tier ${v(c.plan.predicted.tier)}, dob ${v(c.plan.predicted.dob)}`,
     ...c.plan.notes.map((n) => `               note: ${n}`),
+    ...(c.oneTimeActions ? [`  One-time     ${describeActions(c.oneTimeActions)}`] : []),
     `  Events (${c.events.length})`,
     ...c.events.map(
       (e) =>
