@@ -51,7 +51,7 @@ function cast(world: PilotWorld): Cast {
   };
   return {
     silver: { y: set(a, 500, 800, [item('Create an Account', 100), item('Follow us on Instagram', 50), item('Redeemed a reward', -300, 'CODE-1')]), r: rivoOf(a) },
-    reviewer: { y: set(b, 500, 500, [item('Write a review', 200), item('Join our Facebook group', 40)]), r: rivoOf(b) },
+    reviewer: { y: set(b, 500, 500, [item('Write a review', 200), { ...item('Join our Facebook group', 40), action_name: 'facebook_group_join', completed_at: '2024-03-02T00:00:00.000Z' }, item('Made a purchase', 260)]), r: rivoOf(b) },
     earlier: { y: set(c, 200, 250, [item('follow us on instagram', 50)]), r: rivoOf(c) },
   };
 }
@@ -110,6 +110,18 @@ describe('one-time actions mapped to Rivo earning rules', () => {
     ]);
     // Only the two approved awards emailed anyone (the migration's own events skip the email).
     expect(w.sb.stats().rivo.emailsSent).toBe(2);
+
+    // The reports: totals add up with the awards counted; per customer in plan.csv, show and report.html.
+    const planJson = JSON.parse(readFileSync(join(w.dir, 'out', 'plan.json'), 'utf8'));
+    expect(planJson.checks).toMatchObject({ customersAddUp: true, pointsAddUp: true, creditsAddUp: true });
+    expect(planJson.oneTimeActions).toEqual({ awarded: 2, points: 225, pending: 1, already: 1, skipped: 0, refused: 0, uncertain: 0, customers: 3, mapped: 3 });
+    const csv = readFileSync(join(w.dir, 'out', 'plan.csv'), 'utf8');
+    expect(csv).toContain('awarded: Create an Account +150, Follow us on Instagram +75');
+    expect(csv).toMatch(/pending \(not counted\): Write a review until \d{4}-\d{2}-\d{2}; unmapped \(warning: not awarded, can be earned again in Rivo\): facebook_group_join"/);
+    expect(csv).toContain('earned before the migration: Follow us on Instagram');
+    const shown = await w.cli(['show', silver.y.email]);
+    expect(shown.stdout).toContain('  One-time     awarded: Create an Account +150, Follow us on Instagram +75');
+    expect(readFileSync(join(w.dir, 'out', 'report.html'), 'utf8')).toContain('<h2>One-time actions</h2>');
 
     const writes = w.sb.stats().rivo.writes;
     const again = await w.cli(['migrate', '--json']);
