@@ -1,5 +1,6 @@
 import type { Session } from '../cli/session.js';
 import { ConfigError } from '../errors.js';
+import { awardsAwaitingReplan } from '../ledger/awards.js';
 import { limitSeq } from '../ledger/customers.js';
 import { readProfile } from '../pilot/store.js';
 import { listEarningRules, type EarningRule } from '../rivo/awards.js';
@@ -58,6 +59,8 @@ export async function awardPass(s: Session): Promise<AwardSummary | null> {
   });
   s.log.info({ stage: 'awards', summary }, 'awards finished');
   if (summary.customers > 0) s.progress.line(awardLine(summary));
+  // Counted now or by a run that stopped before its re-plan: either way those customers are planned again first.
+  summary.replan = awardsAwaitingReplan(s.db, limitSeq(s.db, s.config.limit));
   return summary;
 }
 

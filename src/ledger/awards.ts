@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import type { Db } from '../db/open.js';
 import { customerHash, KEY_PREFIX } from '../mapper/keys.js';
 import { setCustomerState } from './customers.js';
-import { refreshCustomerState } from './events.js';
 import { pluckStatement, statement } from './statements.js';
 
 /**
@@ -131,9 +130,14 @@ export function markAwarded(db: Db, key: string, points: number, rivoEventId: st
            external_note, status, attempts, rivo_event_id, created_at, updated_at, done_at)
          VALUES (?, ?, ?, 'points', '${AWARD_ROLE}', ${AWARD_GENERATION}, ?, 0, NULL, ?, ?, NULL, 'done', ?, ?, ?, ?, ?)`,
       ).run(key, row.customer_key, row.rivo_id, points, at, note, row.attempts, rivoEventId, at, at, at);
-    // The customer's plan was made before these points were counted: the next plan owes that much less.
-    statement(db, 'UPDATE customers SET planned_hash = NULL WHERE key = ?').run(row.customer_key);
-    if (points !== 0) refreshCustomerState(db, row.customer_key);
+    // The customer's plan was made before these points were counted: its unsent events would give them twice. They
+    // are cancelled in the same transaction (a crash right after cannot leave them to be sent), and the next plan
+    // owes that much less.
+    if (points !== 0) {
+      statement(db, "UPDATE events SET status = 'cancelled', updated_at = ? WHERE customer_key = ? AND status = 'planned'").run(at, row.customer_key);
+      statement(db, 'UPDATE customers SET planned_hash = NULL WHERE key = ?').run(row.customer_key);
+      setCustomerState(db, row.customer_key, 'pending', 'to be planned again: a one-time action award was counted into the migration');
+    }
   })();
 }
 
@@ -157,4 +161,13 @@ export function holdForAwards(db: Db, customerKey: string, reason: string): void
     statement(db, 'UPDATE customers SET planned_hash = NULL WHERE key = ?').run(customerKey);
     setCustomerState(db, customerKey, 'pending', reason);
   })();
+}
+
+/** Customers whose plan an award made stale (cancelled, not planned again yet): the loader must re-plan them first. */
+export function awardsAwaitingReplan(db: Db, maxSeq: number): number {
+  return pluckStatement(
+    db,
+    `SELECT count(*) FROM customers c WHERE c.seq <= ? AND c.planned_hash IS NULL AND c.state = 'pending'
+       AND EXISTS (SELECT 1 FROM awards a WHERE a.customer_key = c.key)`,
+  ).get(maxSeq) as number;
 }
