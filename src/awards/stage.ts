@@ -1,4 +1,7 @@
-import type { Session } from '../cli/session.js';
+import type { Config } from '../config/schema.js';
+import type { Db } from '../db/open.js';
+import type { Logger } from '../log.js';
+import type { RivoClient } from '../rivo/client.js';
 import { ConfigError } from '../errors.js';
 import { awardsAwaitingReplan } from '../ledger/awards.js';
 import { limitSeq } from '../ledger/customers.js';
@@ -9,10 +12,25 @@ import { historySource } from './history.js';
 import { runAwards, type AwardSummary } from './runner.js';
 import { actionNames, actionsOverviewLines, rememberMapping } from './view.js';
 
-/** Rivo's earning rules, listed once per session (the dry run and every load pass share them). */
-const listed = new WeakMap<Session, EarningRule[]>();
+/**
+ * What the awards need from whoever runs them (the CLI's session, or migrate's context): nothing of the CLI itself,
+ * so nothing below src/cli imports it.
+ */
+export interface AwardContext {
+  config: Config;
+  db: Db;
+  migrationId: string;
+  log: Logger;
+  signal: AbortSignal;
+  rivo(): RivoClient;
+  say(line: string): void;
+  progress: { line(text: string): void };
+}
 
-export async function earningRulesOf(s: Session): Promise<EarningRule[]> {
+/** Rivo's earning rules, listed once per run (the dry run and every load pass share them). */
+const listed = new WeakMap<AwardContext, EarningRule[]>();
+
+export async function earningRulesOf(s: AwardContext): Promise<EarningRule[]> {
   let rules = listed.get(s);
   if (!rules) {
     rules = await listEarningRules(s.rivo().requester);
@@ -25,7 +43,7 @@ export async function earningRulesOf(s: Session): Promise<EarningRule[]> {
  * `mapping.oneTimeActions` against Rivo's listed rules: an unknown rule id, an inactive rule or a category the API
  * cannot award is a config error (exit 2), raised before anything is sent. Nothing is listed when nothing is mapped.
  */
-export async function checkAwardMapping(s: Session): Promise<EarningRule[]> {
+export async function checkAwardMapping(s: AwardContext): Promise<EarningRule[]> {
   rememberMapping(s.db, s.config.mapping.oneTimeActions);
   if (Object.keys(s.config.mapping.oneTimeActions).length === 0) return [];
   const rules = await earningRulesOf(s);
@@ -38,7 +56,7 @@ export async function checkAwardMapping(s: Session): Promise<EarningRule[]> {
  * The awards of one load pass, before its points events: returns null when nothing is mapped. The caller re-plans
  * the customers whose awards were counted (`replan`) or are held, before loading.
  */
-export async function awardPass(s: Session): Promise<AwardSummary | null> {
+export async function awardPass(s: AwardContext): Promise<AwardSummary | null> {
   if (Object.keys(s.config.mapping.oneTimeActions).length === 0) return null;
   const rules = await checkAwardMapping(s);
   const summary = await runAwards({
@@ -81,7 +99,7 @@ export function awardLine(a: AwardSummary): string {
  * similar name), Rivo's awardable rules, and the notice that an award may email the customer. Nothing when no
  * history was read. A store without the earning rules listing is said, not fatal (nothing is mapped then).
  */
-export async function actionsOverview(s: Session): Promise<string[]> {
+export async function actionsOverview(s: AwardContext): Promise<string[]> {
   const mapping = s.config.mapping.oneTimeActions;
   const any = s.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'history_items'").get() && s.db.prepare('SELECT 1 FROM history_items LIMIT 1').get();
   if (!any && Object.keys(mapping).length === 0) return [];
