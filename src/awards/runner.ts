@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import type { Config } from '../config/schema.js';
 import type { Db } from '../db/open.js';
 import { AwardEndpointError } from '../errors.js';
@@ -77,26 +78,53 @@ export interface AwardSummary {
   replan: number;
 }
 
-const CANDIDATES = `SELECT * FROM customers c WHERE c.seq <= ? AND c.rivo_id IS NOT NULL
+/** Candidates in pages by seq (keyset): nothing holds every customer, and no query stays open across the awaits. */
+const CANDIDATES = `SELECT c.seq, c.key, c.rivo_id FROM customers c WHERE c.seq > ? AND c.seq <= ? AND c.rivo_id IS NOT NULL
   AND (c.state = 'pending' OR EXISTS (SELECT 1 FROM awards a WHERE a.customer_key = c.key AND a.status IN ('in_flight','uncertain')))
-  ORDER BY c.seq`;
+  ORDER BY c.seq LIMIT ?`;
+const PAGE = 200;
 
+type Candidate = Pick<CustomerRow, 'seq' | 'key' | 'rivo_id'>;
+
+/**
+ * Customers are worked on `rivo.concurrency` at a time (the client's rate gate holds the budget); one customer's
+ * awards go one after the other, since each is decided on what the ones before it granted.
+ */
 export async function runAwards(o: AwardOptions): Promise<AwardSummary> {
   const summary: AwardSummary = { customers: 0, awarded: 0, points: 0, pending: 0, already: 0, refused: 0, skipped: 0, uncertain: 0, held: 0, replan: 0 };
   if (Object.keys(o.config.mapping.oneTimeActions).length === 0) return summary;
   // A crash between an intent and its outcome: the award may have landed.
   inFlightAwardsToUncertain(o.db);
-  const rows = statement(o.db, CANDIDATES).all(o.limitSeq ?? Number.MAX_SAFE_INTEGER) as CustomerRow[];
-  for (const row of rows) {
-    if (o.signal?.aborted) break;
-    const mapped = mappedActionsOf(o.history(row.key), o.config.mapping.oneTimeActions);
-    const existing = awardsOf(o.db, row.key);
-    if (mapped.length === 0 && !existing.some(open)) continue;
-    // Points events in the air: the loader settles them first; the next pass sees what the customer is owed.
-    if (unsettledCount(o.db, row.key) > 0) continue;
-    summary.customers++;
-    await new CustomerAwards(o, row, summary).run(mapped, existing);
+  const limit = pLimit(Math.max(1, o.config.rivo.concurrency));
+  let failure: { err: unknown } | null = null;
+  const maxSeq = o.limitSeq ?? Number.MAX_SAFE_INTEGER;
+  for (let after = 0; !failure && !o.signal?.aborted; ) {
+    const page = statement(o.db, CANDIDATES).all(after, maxSeq, PAGE) as Candidate[];
+    if (page.length === 0) break;
+    after = page[page.length - 1]!.seq;
+    const work: Promise<void>[] = [];
+    for (const row of page) {
+      const mapped = mappedActionsOf(o.history(row.key), o.config.mapping.oneTimeActions);
+      const existing = awardsOf(o.db, row.key);
+      if (mapped.length === 0 && !existing.some(open)) continue;
+      // Points events in the air: the loader settles them first; the next pass sees what the customer is owed.
+      if (unsettledCount(o.db, row.key) > 0) continue;
+      summary.customers++;
+      work.push(
+        limit(async () => {
+          // A wrong award path (or an error that is not ours to decide) stops the customers not started yet.
+          if (failure || o.signal?.aborted) return;
+          try {
+            await new CustomerAwards(o, row, summary).run(mapped, existing);
+          } catch (err) {
+            failure ??= { err };
+          }
+        }),
+      );
+    }
+    await Promise.all(work);
   }
+  if (failure) throw (failure as { err: unknown }).err;
   return summary;
 }
 
@@ -108,7 +136,7 @@ class CustomerAwards {
 
   constructor(
     private readonly o: AwardOptions,
-    private readonly row: CustomerRow,
+    private readonly row: Candidate,
     private readonly summary: AwardSummary,
   ) {
     this.rivoId = row.rivo_id!;
