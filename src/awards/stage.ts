@@ -76,7 +76,7 @@ export async function awardPass(s: AwardContext): Promise<AwardSummary | null> {
     },
   });
   s.log.info({ stage: 'awards', summary }, 'awards finished');
-  if (summary.customers > 0) s.progress.line(awardLine(summary));
+  if (summary.customers > 0) s.say(awardLine(summary));
   // Counted now or by a run that stopped before its re-plan: either way those customers are planned again first.
   summary.replan = awardsAwaitingReplan(s.db, limitSeq(s.db, s.config.limit));
   return summary;

@@ -265,3 +265,22 @@ describe('awards on a Rivo with faults', () => {
     expect(ours.reduce((s, e) => s + e.points_diff, 0)).toBe(275);
   });
 });
+
+describe('awards through the separate commands', () => {
+  it('extract, plan (lists the actions), load (awards first, re-plans, sends the rest), verify: exact', async () => {
+    w = await pilotWorld({}, { mapping: { oneTimeActions: MAPPING } });
+    const c = one(w, [item('Create an Account', 100), item('Follow us on Instagram', 50)]);
+    expect((await w.cli(['extract', '--json'])).code).toBe(0);
+    const p = await w.cli(['plan', '--json']);
+    expect(p.code, p.stderr).toBe(0);
+    expect(p.stderr).toContain('  Create an Account (1 customer): mapped to rule_signup "Create an account"');
+    expect(w.sb.stats().rivo.writes).toBe(0);
+    const l = await w.cli(['load', '--json']);
+    expect(l.code, l.stderr).toBe(0);
+    expect(l.stderr).toContain('one-time actions: 1 customers, 2 awarded (225 points counted into the migration)');
+    expect(eventsOf(w, c.r.id).map((e) => e.points_diff)).toEqual([150, 75, 575, -300]);
+    const v = await w.cli(['verify', '--json']);
+    expect(v.code, v.stderr).toBe(0);
+    expectExact(w);
+  });
+});
