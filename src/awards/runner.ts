@@ -5,6 +5,7 @@ import { AwardEndpointError } from '../errors.js';
 import type { HttpClient } from '../http/client.js';
 import { HttpError } from '../http/errors.js';
 import {
+  awardByKey,
   awardKey,
   awardsOf,
   holdForAwards,
@@ -127,6 +128,9 @@ export async function runAwards(o: AwardOptions): Promise<AwardSummary> {
   if (failure) throw (failure as { err: unknown }).err;
   return summary;
 }
+
+/** How far Rivo's clock may be behind ours when telling our award's event from one made before the migration. */
+const CLOCK_MARGIN_MS = 10 * 60_000;
 
 const open = (a: AwardRow) => a.status === 'in_flight' || a.status === 'uncertain';
 
@@ -254,7 +258,20 @@ class CustomerAwards {
 
   private async readBackAward(key: string, ruleId: string): Promise<void> {
     const rb = await readBack(this.o.rivo, this.rivoId, this.o.profile, confirmedKeysOf(this.o.db, this.row.key, this.rivoId));
-    const found = rb.events.filter((e) => isAwardEvent(e, ruleId));
+    const all = rb.events.filter((e) => isAwardEvent(e, ruleId));
+    // An award event from well before our first request is the customer's own (earned before the migration, already
+    // in Rivo's points before): never counted as ours. Clocks may differ a little, hence the margin.
+    const intentAt = Date.parse(awardByKey(this.o.db, key)?.created_at ?? '');
+    const before = (e: (typeof all)[number]) => {
+      const t = Date.parse(e.createdAt ?? e.appliedAt ?? '');
+      return Number.isFinite(t) && Number.isFinite(intentAt) && t < intentAt - CLOCK_MARGIN_MS;
+    };
+    const found = all.filter((e) => !before(e));
+    if (found.length === 0 && all.length > 0 && rb.unproven === null) {
+      markAwardClosed(this.o.db, key, 'already', { error: 'Rivo holds this award from before the migration (its points event predates our first request): nothing counted' });
+      this.summary.already++;
+      return;
+    }
     if (found.length === 1) return this.count(key, found[0]!.pointsDiff, found[0]!.id);
     if (found.length === 0 && rb.unproven === null) {
       markAwardClosed(this.o.db, key, 'pending', {

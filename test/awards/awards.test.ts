@@ -178,6 +178,22 @@ describe('an award whose answer is lost', () => {
   });
 });
 
+describe('an award that was there before the migration', () => {
+  it('first try unanswered, then 409: the award event read back predates our request, so nothing is counted', async () => {
+    w = await pilotWorld({}, { mapping: { oneTimeActions: MAPPING } });
+    const c = one(w, [item('Create an Account', 100)]);
+    // Earned in Rivo an hour before the migration (Silver: 150 points), then the migration's first award gets a 503.
+    expect(w.sb.rivo.earning.award('rule_signup', String(c.r.id), new Date(Date.now() - 3_600_000)).status).toBe(201);
+    const before = w.sb.rivo.customers();
+    w.sb.rivo.earning.failNext5xx = 1;
+    const m = await w.cli(['migrate', '--json']);
+    expect(m.code, m.stderr).toBe(0);
+    expect(awardRows(w)).toEqual([{ rule_id: 'rule_signup', status: 'already', points: null, attempts: 2 }]);
+    expect(eventsOf(w, c.r.id).map((e) => e.points_diff)).toEqual([150, 800, -300]);
+    expect(tallyDifferences(w.sb, expectedFor(w.sb, before).rivo)).toEqual([]);
+  });
+});
+
 describe('what is never awarded', () => {
   it('an award that could exceed what the customer is owed is not sent; the migration gives the whole balance', async () => {
     w = await pilotWorld({}, { mapping: { oneTimeActions: MAPPING } });
