@@ -257,7 +257,16 @@ class CustomerAwards {
   }
 
   private async readBackAward(key: string, ruleId: string): Promise<void> {
-    const rb = await readBack(this.o.rivo, this.rivoId, this.o.profile, confirmedKeysOf(this.o.db, this.row.key, this.rivoId));
+    let rb: Awaited<ReturnType<typeof readBack>>;
+    try {
+      rb = await readBack(this.o.rivo, this.rivoId, this.o.profile, confirmedKeysOf(this.o.db, this.row.key, this.rivoId));
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err;
+      // The listing could not be read this time: the award stays uncertain and its customer waits for the next run.
+      markAwardUncertain(this.o.db, key, `read-back failed: ${err.summary()}`);
+      this.summary.uncertain++;
+      return;
+    }
     const all = rb.events.filter((e) => isAwardEvent(e, ruleId));
     // An award event from well before our first request is the customer's own (earned before the migration, already
     // in Rivo's points before): never counted as ours. Clocks may differ a little, hence the margin.

@@ -247,7 +247,7 @@ describe('rollback after awards', () => {
 
     const r = await w.cli(['rollback', '--yes', '--json']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.json.awardsKept).toEqual({ awarded: 1, pending: 1, customers: 1 });
+    expect(r.json.awardsKept).toEqual({ awarded: 1, pending: 1, customers: 1, uncertain: 0 });
     expect(r.stderr).toContain('One-time action awards cannot be taken back');
     expect(r.stderr).toContain('1 award is pending approval');
     // Points as before the migration; lifetime keeps what was given (the modelled Rivo never lowers it); awards stay.
