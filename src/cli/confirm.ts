@@ -19,6 +19,8 @@ export interface WritePreview {
   rivoBaseUrl: string;
   customers: number;
   pointsEvents: number;
+  /** mapping.history: how many of the points events are replayed Yotpo history items. */
+  historyEvents?: number;
   updates: number;
   requests: number;
   seconds: number;
@@ -31,11 +33,12 @@ export function previewWrites(db: Db, config: Config, migrationId: string): Writ
     .prepare(
       `SELECT count(DISTINCT e.customer_key) AS customers,
               count(CASE WHEN e.kind = 'points' THEN 1 END) AS points,
+              count(CASE WHEN e.role = 'history' THEN 1 END) AS history,
               count(CASE WHEN e.kind <> 'points' THEN 1 END) AS updates
        FROM events e JOIN customers c ON c.key = e.customer_key
        WHERE e.status IN ('planned','in_flight','uncertain') AND c.seq <= ?`,
     )
-    .get(max) as { customers: number; points: number; updates: number };
+    .get(max) as { customers: number; points: number; history: number; updates: number };
   const sentBefore = db.prepare("SELECT count(*) FROM events WHERE status IN ('done','in_flight','uncertain','rejected')").pluck().get() as number;
   // One request per batch of points events (batch mode) or per event, one per tier or birthday update.
   const profile = readProfile(db);
@@ -51,6 +54,7 @@ export function previewWrites(db: Db, config: Config, migrationId: string): Writ
     rivoBaseUrl: config.rivo.baseUrl,
     customers: open.customers,
     pointsEvents: open.points,
+    historyEvents: open.history,
     updates: open.updates,
     requests,
     seconds: requests / config.rivo.rps,
@@ -67,7 +71,7 @@ export function formatPreview(p: WritePreview, rps: number, width = 100): string
     `  migration      ${p.continuing ? `continuing migration ${p.migrationId} (${n(p.eventsSentBefore)} events sent before)` : `new migration ${p.migrationId}`}`,
     `  from (Yotpo)   ${p.yotpoBaseUrl}`,
     `  to (Rivo)      ${p.rivoBaseUrl}`,
-    `  to send        ${n(p.customers)} customers: ${n(p.pointsEvents)} points events, ${n(p.updates)} tier/birthday updates`,
+    `  to send        ${n(p.customers)} customers: ${n(p.pointsEvents)} points events${p.historyEvents ? ` (${n(p.historyEvents)} of them replayed Yotpo history)` : ''}, ${n(p.updates)} tier/birthday updates`,
     `  estimated      ${formatSeconds(p.seconds)} at ${rps} requests/s (${n(p.requests)} requests)`,
     '',
     formatChecklist(p.checklist, width),

@@ -69,6 +69,16 @@ const rules: Rule[] = [
         warnings: ['mapping.mode: "set" aims at the Yotpo balance regardless of Rivo points; lifetime is still carried from Yotpo'],
       };
   },
+  // A replay raises lifetime by every earning it replays: under strategy "balance" (lifetime grows by the balance
+  // only) nearly every history would exceed that and fall back, so the combination is said up front.
+  function historyNeedsLifetime(config) {
+    if (config.mapping.history && config.mapping.strategy === 'balance' && !config.mapping.negativeEventsLowerLifetime)
+      return {
+        warnings: [
+          'mapping.history: with mapping.strategy "balance" a replayed history would raise lifetime above the balance, so most customers will get the balance-only events (the plan says which); use strategy "lifetime" to replay histories',
+        ],
+      };
+  },
 ];
 
 export function checkRules(config: Config, secrets: Secrets, ctx: RuleContext): RuleResult {

@@ -89,7 +89,9 @@ export async function lookUpHistories(options: LookupOptions): Promise<LookupSum
           fatal = err;
           return;
         }
-        result = { status: 'failed', reason: `the history lookup failed: ${err.message}`, items: [] };
+        // The path is cut at its query: the customer's email (URL-encoded, so --redact would not see it) stays out
+        // of the reason, which the plan and the reports show.
+        result = { status: 'failed', reason: `the history lookup failed: ${err.message.replace(err.path, err.path.split('?')[0]!)}`, items: [] };
       }
       recordLookup(db, c.key, c.valuesHash, result);
       summary.done++;

@@ -1,6 +1,8 @@
 import type { Session } from '../cli/session.js';
 import { formatSeconds } from '../cli/format.js';
+import { setMeta } from '../db/open.js';
 import { limitSeq } from '../ledger/customers.js';
+import { HISTORY_COST_META } from '../reports/history.js';
 import { lookUpHistories, lookupCost, type LookupCost, type LookupSummary } from './lookup.js';
 
 /** Problem lines shown one by one up to this many; the rest are counted (all are in the log and in plan.csv). */
@@ -21,7 +23,14 @@ export async function historyStage(s: Session): Promise<LookupSummary | null> {
   const maxSeq = limitSeq(s.db, s.config.limit);
   const cost = lookupCost(s.db, s.config, maxSeq);
   if (cost.lookups === 0) return null;
+  // A command that does not read Yotpo (`plan`, `retry`) without its credentials: those customers wait, unplanned.
+  if (!s.secrets.yotpoGuid || !s.secrets.yotpoApiKey) {
+    s.say(`History: ${cost.lookups} customers wait for their Yotpo history lookup (no Yotpo credentials here): \`migrate\` looks them up and plans them`);
+    return null;
+  }
   s.say(formatCost(cost));
+  // Kept for plan.json and the report: the cost as said before the first lookup.
+  setMeta(s.db, HISTORY_COST_META, JSON.stringify({ ...cost, statedAt: new Date().toISOString() }));
   s.log.info({ stage: 'history', cost }, 'history lookup cost');
   const bar = s.progress.stage('history');
   let shown = 0;

@@ -84,11 +84,23 @@ export function recordLookup(db: Db, customerKey: string, valuesHash: string, re
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     for (const i of result.items) insert.run(customerKey, i.idx, i.createdAt, i.date, i.action, i.actionName, i.points, i.status, i.completedAt, i.rawJson);
-    if (!statement(db, "SELECT 1 FROM events WHERE customer_key = ? AND status IN ('in_flight','uncertain','done') LIMIT 1").get(customerKey)) {
-      statement(db, "UPDATE events SET status = 'cancelled', updated_at = ? WHERE customer_key = ? AND status = 'planned'").run(at, customerKey);
-      statement(db, 'UPDATE customers SET planned_hash = NULL WHERE key = ?').run(customerKey);
-    }
+    withdrawUnsentPlan(db, customerKey, at);
   })();
+}
+
+/**
+ * A customer the planner cannot plan yet because its history is not read: a plan made earlier without it (a dry run
+ * with history off) must not go out meanwhile. Its unsent events are cancelled and it is marked for re-planning.
+ */
+export function awaitHistory(db: Db, customerKey: string): void {
+  db.transaction(() => withdrawUnsentPlan(db, customerKey, new Date().toISOString()))();
+}
+
+/** Only while nothing of the customer's may be in Rivo (a replay is only ever a first plan). */
+function withdrawUnsentPlan(db: Db, customerKey: string, at: string): void {
+  if (statement(db, "SELECT 1 FROM events WHERE customer_key = ? AND status IN ('in_flight','uncertain','done') LIMIT 1").get(customerKey)) return;
+  statement(db, "UPDATE events SET status = 'cancelled', updated_at = ? WHERE customer_key = ? AND status = 'planned'").run(at, customerKey);
+  statement(db, 'UPDATE customers SET planned_hash = NULL WHERE key = ?').run(customerKey);
 }
 
 interface ItemRow {

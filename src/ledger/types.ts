@@ -57,6 +57,8 @@ export interface CustomerRow {
   last_activity_at: string | null;
   /** Schema 008; absent in rows built by hand. */
   points_expire_at?: string | null;
+  /** mapping.history: `replayed (N events…)` / `fallback: <reason>`; null: history off (migration 010). */
+  history_status?: string | null;
   raw_json: string;
   values_hash: string;
   invalid_reason: string | null;

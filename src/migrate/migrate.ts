@@ -108,6 +108,11 @@ async function dryRun(s: Session): Promise<CommandResult> {
   await planStage(s, 'all');
   for (const line of await actionsOverview(s)) s.say(line);
   const report = await planReport(s);
+  // Stopped while reading histories or planning: the report is partial, and the next run resumes.
+  if (s.signal.aborted) {
+    s.say(`Dry run stopped before the end: nothing was written to Rivo. Run \`yotpo-to-rivo migrate --dry-run\` again to resume. Partial report: ${report.files.join(', ')}`);
+    return { exitCode: EXIT.failed, summary: { dryRun: true, extract: extracted, totals: report.totals, files: report.files } };
+  }
   const attention = attentionCount(s);
   s.say(`Dry run: nothing was written to Rivo. Reconciliation report: ${report.files.join(', ')}`);
   sayChecklist(s);

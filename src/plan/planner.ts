@@ -14,7 +14,7 @@ import { readProfile } from '../pilot/store.js';
 import { rivoBeforeOf, yotpoCustomerOf } from './customer-view.js';
 import { historyInputOf } from './history-view.js';
 import { withoutAwardedItems } from '../awards/history.js';
-import { setHistoryStatus } from '../ledger/history.js';
+import { awaitHistory, setHistoryStatus } from '../ledger/history.js';
 import { chooseLookup, listAllRivoCustomers, lookUpOne, refreshTiers, rivoByEmail, rivoById } from './rivo-index.js';
 import { pluckStatement, statement } from '../ledger/statements.js';
 
@@ -232,7 +232,9 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
       const awardedOut = stored && stored !== 'wait' ? withoutAwardedItems(db, row.key, config.mapping.oneTimeActions, stored) : undefined;
       const history = awardedOut?.history ?? stored;
       if (history === 'wait') {
-        summary.awaitingHistory = (summary.awaitingHistory ?? 0) + 1; // planned once the lookup stage has read it
+        // Planned once the lookup stage has read it; an older plan made without it does not go out meanwhile.
+        awaitHistory(db, row.key);
+        summary.awaitingHistory = (summary.awaitingHistory ?? 0) + 1;
         return;
       }
       const result = planCustomer({

@@ -10,6 +10,7 @@ import { differingFields, reasonOf, type VerifyFields } from './rows.js';
 import { barChart } from './svg.js';
 import { preflightSection, runsSection, type ReportNav } from './html-extra.js';
 import { collectExpiryTotals, expirySection, type ExpiryTotals } from './expiry.js';
+import { collectHistorySection, historySection, type HistorySectionData } from './history.js';
 import { awardsSection } from './awards.js';
 import { collectAwardTotals, type AwardTotals } from '../awards/view.js';
 import { preflightItems, type ChecklistItem } from '../preflight/checklist.js';
@@ -68,6 +69,8 @@ export interface ReportData {
   checklist: ChecklistItem[];
   /** Yotpo expiry dates and the `expires_at` carried (absent in data built before expiry existed). */
   expiry?: ExpiryTotals;
+  /** mapping.history: lookups, replayed and fallback customers (absent or null when history was never on). */
+  history?: HistorySectionData | null;
   /** One-time action awards (absent when none were mapped or made). */
   oneTimeActions?: AwardTotals;
 }
@@ -198,6 +201,7 @@ export function collectReportData(db: Db, opts: { migrationId: string; generated
     pilot: collectPilotSection(db, r),
     checklist: preflightItems({ tiers: true, birthdays: true }),
     expiry: collectExpiryTotals(db),
+    history: collectHistorySection(db, r),
     oneTimeActions: collectAwardTotals(db),
   };
 }
@@ -388,6 +392,8 @@ ${table(
 
   const expiry = expirySection(d.expiry);
   if (expiry) parts.push(expiry);
+  const history = historySection(d.history);
+  if (history) parts.push(history);
   const awards = awardsSection(d.oneTimeActions);
   if (awards) parts.push(awards);
 

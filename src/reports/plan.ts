@@ -8,6 +8,7 @@ import { writeReportHtml } from './html.js';
 import { resolveNow, type ReportOptions } from './options.js';
 import { makeRedactor, type Redactor } from './redact.js';
 import { reasonOf, yotpoBirthday } from './rows.js';
+import { collectHistoryTotals } from './history.js';
 import { actionsDescriber, collectAwardTotals } from '../awards/view.js';
 import type { PlanTotals } from './totals.js';
 
@@ -52,6 +53,8 @@ export const PLAN_COLUMNS = [
   // the customer's live earn event carries (empty: none sent, see mapping.expiry).
   'yotpo_points_expire_at',
   'expires_at_sent',
+  // mapping.history: `replayed (N events)`, `fallback: <reason>`, empty when history is off.
+  'history_status',
   // One-time actions (mapping.oneTimeActions): awarded (+points counted), pending, not awarded and why, unmapped.
   'one_time_actions',
 ] as const;
@@ -63,7 +66,7 @@ const CUSTOMER_COLUMNS = [
   'seq', 'key', 'email', 'third_party_id', 'first_name', 'last_name', 'points_balance', 'points_earned', 'credit_cents', 'tier_name',
   'birthday_month', 'birth_day', 'birthday_year', 'rivo_id', 'rivo_points_before', 'rivo_lifetime_before', 'rivo_credits_before',
   'rivo_tier_before', 'rivo_tier_name_before', 'target_points', 'target_lifetime', 'target_credits', 'predicted_points',
-  'predicted_lifetime', 'predicted_credits', 'predicted_tier', 'predicted_dob', 'state', 'state_reason', 'plan_notes', 'points_expire_at',
+  'predicted_lifetime', 'predicted_credits', 'predicted_tier', 'predicted_dob', 'state', 'state_reason', 'plan_notes', 'points_expire_at', 'history_status',
 ] as const satisfies readonly (keyof CustomerRow)[];
 
 type PlanRow = Pick<CustomerRow, (typeof CUSTOMER_COLUMNS)[number]> & { ev_count: number; ev_points: number; ev_credits: number; ev_expires: string | null };
@@ -122,6 +125,7 @@ export function* planRows(db: Db, r: Redactor, chunk = 1000): Generator<Cell[]> 
         r.text(reasonOf(c)),
         r.text(c.points_expire_at ?? null),
         c.ev_expires,
+        r.text(c.history_status ?? null),
         r.text(actions(c.key) || null),
       ];
     after = rows[rows.length - 1]!.seq;
@@ -140,8 +144,9 @@ export async function writePlanReport(opts: PlanReportOptions): Promise<{ files:
   const csv = await writeCsvFile(join(dir, 'plan.csv'), PLAN_COLUMNS, planRows(db, redactor));
   const html = await writeReportHtml(db, opts.outDir, { migrationId, generatedAt, redactor, run: opts.run });
   const totals = html.data.plan;
+  const history = collectHistoryTotals(db);
   const awards = collectAwardTotals(db);
-  const json = await writeTextFile(join(dir, 'plan.json'), `${JSON.stringify(awards ? { ...totals, oneTimeActions: awards } : totals, null, 2)}\n`);
+  const json = await writeTextFile(join(dir, 'plan.json'), `${JSON.stringify({ ...totals, ...(history ? { history } : {}), ...(awards ? { oneTimeActions: awards } : {}) }, null, 2)}\n`);
   if (latest === null) return { files: [csv, json, html.path], totals, runDir: null };
   return { files: [publishLatest(csv, latest), publishLatest(json, latest), html.path], totals, runDir: dir };
 }

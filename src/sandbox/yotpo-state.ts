@@ -74,6 +74,12 @@ export class YotpoState {
   historyOf(record: YotpoRecord): unknown[] | 'not_found' {
     const key = record.email.trim().toLowerCase();
     this.historyLookups.set(key, (this.historyLookups.get(key) ?? 0) + 1);
+    return this.historyServed(record);
+  }
+
+  /** The same answer, without counting a lookup (for tests comparing Rivo with what Yotpo served). */
+  historyServed(record: YotpoRecord): unknown[] | 'not_found' {
+    const key = record.email.trim().toLowerCase();
     const o = this.historyOverrides.get(key);
     if (o === undefined) return historyFor(record);
     if (o === 'not_found') return o;
@@ -128,15 +134,40 @@ function sameEmail(a: string, b: string): boolean {
  * leaves room for), `exceeds_lifetime` (earns more than points_earned), `pending_matters` (a pending item and a
  * total that does not match the balance without it), `unreadable` (an item whose points are not a number).
  */
-export type HistoryCase = 'not_add_up' | 'exceeds_lifetime' | 'pending_matters' | 'unreadable';
+export type HistoryCase = 'not_add_up' | 'exceeds_lifetime' | 'pending_matters' | 'unreadable' | 'rich' | 'simple';
 
 /**
- * A realistic history for `with_history=true`, derived from the record so it agrees with its balances, oldest first:
- * an account creation, a social follow (a one-time action: `action_name` and `completed_at`), purchases summing to
- * `points_earned`; a coupon redemption (status: the code) and a points expiry for what left the balance; and a
- * pending purchase that counts towards nothing yet. Items of 0 points are left out.
+ * The history a record gets by default: one in three customers (by email) the rich one, the others the simple one,
+ * so a shop's histories vary and a demo's extra events stay few.
  */
 export function historyFor(record: YotpoRecord): YotpoHistoryItem[] {
+  const email = record.email.trim().toLowerCase();
+  let h = 0;
+  for (let i = 0; i < email.length; i++) h = (h * 31 + email.charCodeAt(i)) >>> 0;
+  return h % 3 === 0 ? richHistoryFor(record) : simpleHistoryFor(record);
+}
+
+/** One purchase for all of `points_earned`, one redemption for what left the balance, an adjustment above lifetime. */
+export function simpleHistoryFor(record: YotpoRecord): YotpoHistoryItem[] {
+  const earned = whole(record.points_earned);
+  const balance = whole(record.points_balance);
+  const at = typeof record.opted_in_at === 'string' ? record.opted_in_at : '2024-01-01T00:00:00.000Z';
+  const later = typeof record.last_seen_at === 'string' ? record.last_seen_at : at;
+  const items: YotpoHistoryItem[] = [];
+  if (earned > 0) items.push({ created_at: at, date: at.slice(0, 10), action: 'Made a purchase', points: earned, status: 'Approved' });
+  if (earned > balance) items.push({ created_at: later, date: later.slice(0, 10), action: 'Redeemed a reward', points: balance - earned, status: 'REWARD-CODE' });
+  if (balance > earned) items.push({ created_at: later, date: later.slice(0, 10), action: 'Points adjusted', points: balance - earned, status: 'Approved' });
+  return items;
+}
+
+/**
+ * A rich history for `with_history=true`, derived from the record so it agrees with its balances, oldest first:
+ * an account creation, a social follow (a one-time action: `action_name` and `completed_at`), purchases summing to
+ * `points_earned`; a coupon redemption (status: the code) and a points expiry for what left the balance; an
+ * adjustment for a balance above lifetime; and a pending purchase that counts towards nothing yet. Items of 0 points
+ * are left out.
+ */
+export function richHistoryFor(record: YotpoRecord): YotpoHistoryItem[] {
   const earned = whole(record.points_earned);
   const balance = whole(record.points_balance);
   const start = typeof record.opted_in_at === 'string' ? Date.parse(record.opted_in_at) : Date.parse('2024-01-01T00:00:00.000Z');
@@ -162,14 +193,18 @@ export function historyFor(record: YotpoRecord): YotpoHistoryItem[] {
     item(0.5, 'Redeemed $5 off', -redeemed, code),
     item(0.6, 'Made a purchase', rest - firstPurchase, 'Approved'),
     item(0.8, 'Points expired', -expired, 'Expired'),
+    // A balance above lifetime: an admin adjustment that did not count towards points_earned.
+    item(0.9, 'Points adjusted', Math.max(balance - earned, 0), 'Approved'),
     item(1, 'Made a purchase', earned > 0 ? 25 : 0, 'Pending'),
   ];
   return items.filter((i) => i.points !== 0);
 }
 
 function historyCase(record: YotpoRecord, c: HistoryCase): unknown[] {
+  if (c === 'rich') return richHistoryFor(record);
+  if (c === 'simple') return simpleHistoryFor(record);
   // Without the pending purchase, so each case fails for its own reason only.
-  const base = historyFor(record).filter((i) => i.status !== 'Pending');
+  const base = richHistoryFor(record).filter((i) => i.status !== 'Pending');
   const last = base[base.length - 1]!;
   const extra = (action: string, points: number, status: string) => ({ created_at: last.created_at, date: last.date, action, points, status });
   switch (c) {
@@ -185,6 +220,8 @@ function historyCase(record: YotpoRecord, c: HistoryCase): unknown[] {
   }
 }
 
+/** Whole points as the extractor reads them (numbers or numeric strings); 0 for anything else. */
 function whole(v: unknown): number {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? v : 0;
+  const n = typeof v === 'string' && /^\s*\+?\d+(\.0+)?\s*$/.test(v) ? Number(v) : v;
+  return typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : 0;
 }

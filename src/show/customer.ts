@@ -19,6 +19,9 @@ export interface ShownEvent {
   value: string | null;
   /** The `expires_at` this event carries to Rivo (null: none). */
   expiresAt: string | null;
+  /** Backdating and the customer-facing text (a replayed history item shows Yotpo's date and words). */
+  appliedAt: string | null;
+  externalNote: string | null;
   status: string;
   attempts: number;
   rivoEventId: string | null;
@@ -53,6 +56,8 @@ export interface ShownCustomer {
     predicted: { points: number | null; lifetime: number | null; creditCents: number | null; tier: string | null; dob: string | null };
     notes: string[];
   };
+  /** mapping.history: what the plan made of the history, and the stored lookup (null: never looked up). */
+  history: { status: string | null; lookup: { status: string; reason: string | null; items: number; lookedUpAt: string } | null };
   events: ShownEvent[];
   verify: Record<string, unknown> | null;
   problems: { at: string; kind: string; eventKey: string | null; detail: string }[];
@@ -74,11 +79,11 @@ export function showCustomer(db: Db, c: CustomerRow, redact = false): ShownCusto
   const events = (
     db
       .prepare(
-        `SELECT key, kind, role, generation, points_amount, credits_cents, value, expires_at, status, attempts, rivo_event_id, last_error, done_at
+        `SELECT key, kind, role, generation, points_amount, credits_cents, value, expires_at, applied_at, external_note, status, attempts, rivo_event_id, last_error, done_at
          FROM events WHERE customer_key = ? ORDER BY generation, created_at, key`,
       )
       .all(c.key) as {
-      key: string; kind: string; role: string; generation: number; points_amount: number; credits_cents: number; value: string | null; expires_at: string | null;
+      key: string; kind: string; role: string; generation: number; points_amount: number; credits_cents: number; value: string | null; expires_at: string | null; applied_at: string | null; external_note: string | null;
       status: string; attempts: number; rivo_event_id: string | null; last_error: string | null; done_at: string | null;
     }[]
   ).map((e) => ({
@@ -90,6 +95,8 @@ export function showCustomer(db: Db, c: CustomerRow, redact = false): ShownCusto
     creditsCents: e.credits_cents,
     value: e.value,
     expiresAt: e.expires_at,
+    appliedAt: e.applied_at,
+    externalNote: e.external_note,
     status: e.status,
     attempts: e.attempts,
     rivoEventId: e.rivo_event_id,
@@ -104,6 +111,9 @@ export function showCustomer(db: Db, c: CustomerRow, redact = false): ShownCusto
   const problems = (db.prepare('SELECT at, kind, event_key, detail FROM problems WHERE customer_key = ? ORDER BY id').all(c.key) as { at: string; kind: string; event_key: string | null; detail: string }[]).map(
     (p) => ({ at: p.at, kind: p.kind, eventKey: p.event_key, detail: r.text(p.detail) ?? '' }),
   );
+  const lookup = db.prepare('SELECT status, reason, item_count, looked_up_at FROM history_lookups WHERE customer_key = ?').get(c.key) as
+    | { status: string; reason: string | null; item_count: number; looked_up_at: string }
+    | undefined;
   const name = [c.first_name, c.last_name].filter((p) => p && p.trim()).join(' ') || null;
   const birthday = c.birthday_month ? `${c.birthday_year ?? '????'}-${String(c.birthday_month).padStart(2, '0')}-${String(c.birth_day ?? 0).padStart(2, '0')}` : null;
   let notes: string[] = [];
@@ -144,6 +154,10 @@ export function showCustomer(db: Db, c: CustomerRow, redact = false): ShownCusto
       targetCreditCents: c.target_credits,
       predicted: { points: c.predicted_points, lifetime: c.predicted_lifetime, creditCents: c.predicted_credits, tier: c.predicted_tier, dob: c.predicted_dob },
       notes,
+    },
+    history: {
+      status: r.text(c.history_status ?? null),
+      lookup: lookup ? { status: lookup.status, reason: r.text(lookup.reason), items: lookup.item_count, lookedUpAt: lookup.looked_up_at } : null,
     },
     events,
     verify,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HistoryItem } from '../../src/history/items.js';
 import type { HistoryInput } from '../../src/mapper/history.js';
-import { parseKey } from '../../src/mapper/keys.js';
+import { parseKey, parseKeysFromNote } from '../../src/mapper/keys.js';
 import { planCustomer } from '../../src/mapper/rules.js';
 import { aCustomer, aMapping, aPlanInput, aRivoCustomer, applyToRivo, migratedSoFar, NOW, TIERS } from './builders.js';
 
@@ -151,5 +151,19 @@ describe('history replay: the plan', () => {
       ['spent', -395],
     ]);
     expect(plan.history).toBeUndefined();
+  });
+});
+
+describe('history keys in Rivo notes', () => {
+  it('are found in a note (admin prefix and all) and parse back as history keys, which read-back, scan and adopt rely on', () => {
+    reset();
+    const plan = planCustomer(aPlanInput({ customer: john(), mapping: withHistory, history: found(item(850, 'Approved', '2023-01-01T00:00:00Z'), item(-395, 'CODE', '2023-02-01T00:00:00Z')) }));
+    const [first, second] = plan.events;
+    const note = `ops@shop.example: ${first!.internalNote}`;
+    expect(parseKeysFromNote(note)).toEqual([first!.key]);
+    expect(parseKey(first!.key)).toMatchObject({ migrationId: 'm1', role: 'history', generation: 0 });
+    expect(parseKey(second!.key)).toMatchObject({ role: 'history', generation: 1 });
+    // `…:history:1` never matches inside `…:history:10`'s bracket.
+    expect(parseKeysFromNote(`x [${second!.key}0]`)).toEqual([`${second!.key}0`]);
   });
 });

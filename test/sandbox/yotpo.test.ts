@@ -120,7 +120,12 @@ describe('Yotpo stand-in: one customer and tiers', () => {
 
   it('with_history=true adds history items consistent with the balances', async () => {
     const rec = sb.shop.yotpoCustomers.find((r) => !(r.email in sb.shop.cases) && (r.points_earned as number) > (r.points_balance as number) + 10)!;
+    sb.yotpo.setHistory(rec.email, 'simple');
+    const simple = (await yget(sb, `/customers?customer_email=${encodeURIComponent(rec.email)}&with_history=true`)).json.history_items as { points: number }[];
+    expect(simple.map((i) => i.points)).toEqual([rec.points_earned, (rec.points_balance as number) - (rec.points_earned as number)]);
+    sb.yotpo.setHistory(rec.email, 'rich');
     const res = await yget(sb, `/customers?customer_email=${encodeURIComponent(rec.email)}&with_history=true`);
+    sb.yotpo.setHistory(rec.email, null);
     const items = res.json.history_items as { points: number; status: string; action: string }[];
     // Several earnings, a redemption (status: its coupon code), an expiry, and a pending purchase that counts for nothing yet.
     expect(items.map((i) => i.action)).toEqual([

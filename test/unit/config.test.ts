@@ -103,3 +103,22 @@ describe('loadConfig', () => {
     expect(configError(() => loadConfig({ env: {}, cwd: dir, flags: { config: 'bad.json' } })).message).toMatch(/JSON/);
   });
 });
+
+describe('mapping.history', () => {
+  it('is off by default, accepted as a boolean, refused as anything else, and warned about with strategy "balance"', () => {
+    expect(loadConfig({ env: {}, cwd: tmp() }).config.mapping.history).toBe(false);
+    const dir = tmp();
+    writeFileSync(join(dir, 'on.json'), JSON.stringify({ mapping: { history: true } }));
+    const on = loadConfig({ env: {}, cwd: dir, flags: { config: 'on.json' } });
+    expect(on.config.mapping.history).toBe(true);
+    expect(on.warnings.filter((w) => w.startsWith('mapping.history'))).toEqual([]);
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ mapping: { history: 'yes' } }));
+    const err = configError(() => loadConfig({ env: {}, cwd: dir, flags: { config: 'bad.json' } }));
+    expect(err.exitCode).toBe(2);
+    expect(err.problems.join('\n')).toMatch(/mapping\.history/);
+    writeFileSync(join(dir, 'balance.json'), JSON.stringify({ mapping: { history: true, strategy: 'balance' } }));
+    expect(loadConfig({ env: {}, cwd: dir, flags: { config: 'balance.json' } }).warnings).toContain(
+      'mapping.history: with mapping.strategy "balance" a replayed history would raise lifetime above the balance, so most customers will get the balance-only events (the plan says which); use strategy "lifetime" to replay histories',
+    );
+  });
+});

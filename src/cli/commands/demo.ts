@@ -37,7 +37,8 @@ export async function runDemo(args: CommonArgs, options: { cwd?: string } = {}):
     say(`demo: sandbox Yotpo at ${sandbox.yotpoUrl}, Rivo at ${sandbox.rivoUrl}; ${sandbox.shop.yotpoCustomers.length} Yotpo customers` + (faults ? ', faults on' : ''));
     // Budgets scaled to the sandbox so the demo takes seconds; settling waits are short because the sandbox is local.
     const configPath = join(dir, 'demo-config.json');
-    writeFileSync(configPath, JSON.stringify({ rivo: { settleDelayMs: 300, timeoutMs: 5000 }, yotpo: { timeoutMs: 5000 } }, null, 2));
+    // History replay on (issue 15): the demo shows each customer's Yotpo history arriving as backdated events.
+    writeFileSync(configPath, JSON.stringify({ rivo: { settleDelayMs: 300, timeoutMs: 5000 }, yotpo: { timeoutMs: 5000 }, mapping: { history: true } }, null, 2));
     const env = {
       ...process.env,
       YOTPO_GUID: sandbox.credentials.yotpoGuid,

@@ -44,12 +44,19 @@ export function formatShown(c: ShownCustomer): string {
     `  Plan         adds points ${v(c.plan.targetPoints)}, lifetime ${v(c.plan.targetLifetime)}, credit ${money(c.plan.targetCreditCents)}`,
     `               Rivo after: points ${v(c.plan.predicted.points)}, lifetime ${v(c.plan.predicted.lifetime)}, credit ${money(c.plan.predicted.creditCents)}, tier ${v(c.plan.predicted.tier)}, dob ${v(c.plan.predicted.dob)}`,
     ...c.plan.notes.map((n) => `               note: ${n}`),
+    ...(c.history.status || c.history.lookup
+      ? [
+          `  History      ${v(c.history.status ?? 'not planned with history')}` +
+            (c.history.lookup ? ` · Yotpo lookup ${c.history.lookup.status.replace('_', ' ')} (${c.history.lookup.items} items) at ${c.history.lookup.lookedUpAt}` : ''),
+        ]
+      : []),
     ...(c.oneTimeActions ? [`  One-time     ${describeActions(c.oneTimeActions)}`] : []),
     `  Events (${c.events.length})`,
     ...c.events.map(
       (e) =>
         `    ${e.key}  ${e.kind}/${e.role} gen ${e.generation}  ${e.kind === 'points' ? `${e.points} pts, ${money(e.creditsCents)} credit` : v(e.value)}  ` +
         `${e.expiresAt ? `expires_at ${e.expiresAt}  ` : ''}` +
+        `${e.role === 'history' ? `applied ${v(e.appliedAt)} "${v(e.externalNote)}"  ` : ''}` +
         `${e.status.toUpperCase()}${e.kind === 'points' ? ` · rivo event ${e.rivoEventId ?? (e.status === 'done' ? 'id not returned (found by its key)' : '–')}` : ''}` +
         `${e.attempts ? ` · ${e.attempts} attempt${e.attempts === 1 ? '' : 's'}` : ''}${e.lastError && e.status !== 'done' ? ` (last error: ${e.lastError})` : ''}`,
     ),
