@@ -107,6 +107,8 @@ export async function loadStage(s: Session): Promise<LoadSummary> {
     s.log.info({ stage: 'load', sendMode: sendMode.mode, reason: sendMode.reason }, 'send mode');
   }
   // One-time action awards go before the points events they shrink; the customers they counted are re-planned.
+  // Histories not read yet (a plan made before the actions were mapped) are read first: the actions come from them.
+  if (Object.keys(s.config.mapping.oneTimeActions).length > 0) await historyStage(s);
   const awards = await awardPass(s);
   if (awards && (awards.replan > 0 || awards.held > 0)) await planStage(s, 'changed', 're-plan after awards');
   const bar = s.progress.stage('load');

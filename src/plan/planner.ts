@@ -228,9 +228,13 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
       const migrated = foldEvents(posted, model);
       // Awards (one-time actions) are counted before the customer's first plan is sent: the replay still applies.
       const firstPlan = !posted.some((e) => e.role !== 'award');
-      const stored = config.mapping.history && firstPlan ? historyInputOf(db, config, limitSeq, fresh) : undefined;
-      const awardedOut = stored && stored !== 'wait' ? withoutAwardedItems(db, row.key, config.mapping.oneTimeActions, stored) : undefined;
-      const history = awardedOut?.history ?? stored;
+      // One-time actions are read from the history too: a first plan waits for the lookup with history off as well
+      // (planned without it, the whole balance would go out and the actions could never be awarded).
+      const actionsMapped = Object.keys(config.mapping.oneTimeActions).length > 0;
+      const stored = (config.mapping.history || actionsMapped) && firstPlan ? historyInputOf(db, config, limitSeq, fresh) : undefined;
+      const replayed = config.mapping.history ? stored : undefined;
+      const awardedOut = replayed && replayed !== 'wait' ? withoutAwardedItems(db, row.key, config.mapping.oneTimeActions, replayed) : undefined;
+      const history = stored === 'wait' ? 'wait' : (awardedOut?.history ?? replayed);
       if (history === 'wait') {
         // Planned once the lookup stage has read it; an older plan made without it does not go out meanwhile.
         awaitHistory(db, row.key);
