@@ -39,7 +39,7 @@ export type EventKind = 'points' | 'tier' | 'birthday';
  * Why the event exists, part of its key. `earned`/`spent` come from the lifetime strategy, `balance` from the
  * balance strategy or a set-mode adjustment, `credit` moves store credit, `rollback` undoes a customer's net effect.
  */
-export type EventRole = 'earned' | 'spent' | 'balance' | 'credit' | 'tier' | 'birthday' | 'rollback' | 'pilot' | 'history';
+export type EventRole = 'earned' | 'spent' | 'balance' | 'credit' | 'tier' | 'birthday' | 'rollback' | 'pilot' | 'history' | 'award';
 
 /** A Yotpo customer as validated and stored by the extractor. Integers are whole points; credit is in cents. */
 export interface YotpoCustomer {

@@ -48,3 +48,12 @@ export class LockedError extends DbError {}
 export class RefusedWriteError extends AppError {
   override readonly kind = 'usage';
 }
+
+/**
+ * Rivo answered the first award of a run as if the award endpoint did not exist (405, or a 404 naming no customer or
+ * rule): the [unconfirmed] award path is not this store's. The run stops before any points event is sent; nothing was
+ * awarded or counted. `rivo.awardPath` switches the path.
+ */
+export class AwardEndpointError extends AppError {
+  override readonly exitCode = EXIT.attention;
+}

@@ -86,6 +86,11 @@ export const configSchema = z
         dobUnknownYear: z.number().int().min(1900).max(2100),
         /** How the planner finds Rivo customers: `list` pages through all of them, `get` asks one by one. */
         lookup: z.enum(['auto', 'list', 'get']),
+        /**
+         * [unconfirmed] Where a rule is awarded (rivo/awards.ts): `earning_rules` (`POST /earning_rules/{id}/award`,
+         * as modelled) or `customers` (`POST /customers/{identifier}/earning_rules/{id}/award`).
+         */
+        awardPath: z.enum(['earning_rules', 'customers']),
       })
       .strict(),
     mapping: z
@@ -116,6 +121,17 @@ export const configSchema = z
          * events, balanced so the totals end where the balance-only migration puts them (mapper/history.ts).
          */
         history: z.boolean(),
+        /**
+         * One-time actions: Yotpo action name (as in the customer's history, any case) -> Rivo earning rule id. Each
+         * completed action is awarded once through Rivo's award endpoint (which takes no skip_email) and counted into
+         * the customer's migrated points. Empty: nothing is awarded.
+         */
+        oneTimeActions: z.record(z.string().min(1), z.string().min(1)),
+        /**
+         * The highest VIP points multiplier of the Rivo program: an award is sent only when the customer is still owed
+         * at least the rule's points × this (Rivo applies the tier multiplier), so it never takes a customer above target.
+         */
+        awardMaxMultiplier: z.number().min(1).max(100),
       })
       .strict(),
   })

@@ -18,7 +18,8 @@ export function formatCost(cost: LookupCost): string {
  * progress bar. Runs before each plan pass, so every customer planned has its history stored.
  */
 export async function historyStage(s: MigrateContext): Promise<LookupSummary | null> {
-  if (!s.config.mapping.history) return null;
+  // One-time actions are read from the same histories (awards/history.ts), so mapping them needs the lookups too.
+  if (!s.config.mapping.history && Object.keys(s.config.mapping.oneTimeActions).length === 0) return null;
   const maxSeq = limitSeq(s.db, s.config.limit);
   const cost = lookupCost(s.db, s.config, maxSeq);
   if (cost.lookups === 0) return null;

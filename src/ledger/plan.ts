@@ -1,6 +1,7 @@
 import type { CustomerState } from '../domain.js';
 import type { Db } from '../db/open.js';
 import { hasPostedEvents, setCustomerState } from './customers.js';
+import { unsettledAwardCount } from './awards.js';
 import { unsettledCount } from './events.js';
 import { statement } from './statements.js';
 
@@ -24,6 +25,7 @@ export function holdCustomer(db: Db, key: string, state: Extract<CustomerState, 
   })();
 }
 
+/** Points events or one-time action awards whose outcome is not known yet: the customer cannot be re-planned. */
 export function hasUnsettledEvents(db: Db, key: string): boolean {
-  return unsettledCount(db, key) > 0;
+  return unsettledCount(db, key) > 0 || unsettledAwardCount(db, key) > 0;
 }

@@ -213,9 +213,12 @@ export function amountsInScope(db: Db, scope: Scope): { donePoints: number; done
   return r;
 }
 
-/** Keys of the customer's points events this tool already confirmed in Rivo (done) under this Rivo id. */
+/**
+ * Keys of the customer's points events this tool already confirmed in Rivo (done) under this Rivo id. An earning
+ * rule's award (role `award`) is booked by Rivo under a note of its own, without our key: it is not among them.
+ */
 export function confirmedKeysOf(db: Db, customerKey: string, rivoId: string): string[] {
-  return pluckStatement(db, "SELECT key FROM events WHERE customer_key = ? AND rivo_id = ? AND kind = 'points' AND status = 'done' ORDER BY key").all(
+  return pluckStatement(db, "SELECT key FROM events WHERE customer_key = ? AND rivo_id = ? AND kind = 'points' AND status = 'done' AND role <> 'award' ORDER BY key").all(
     customerKey,
     rivoId,
   ) as string[];

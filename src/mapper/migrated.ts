@@ -21,6 +21,8 @@ export interface MigratedSoFar {
   dobSet: string | null;
   /** Highest generation with any done/in-flight event (rollback events excluded), -1 if none. */
   generations: number;
+  /** Points Rivo granted for one-time action awards (role `award`), included in `net` and `earned`. */
+  awardPoints?: number;
 }
 
 export const NOTHING_MIGRATED: Readonly<MigratedSoFar> = Object.freeze({
@@ -87,6 +89,7 @@ export function foldEvents(events: readonly LedgerEvent[], model: LifetimeModel,
   const out: MigratedSoFar = { ...start };
   for (const e of inWriteOrder(events)) {
     if (e.kind === 'points') {
+      if (e.role === 'award') out.awardPoints = (out.awardPoints ?? 0) + e.pointsAmount;
       out.net += e.pointsAmount;
       out.earned += lifetimeEffect(e.pointsAmount, model);
       out.creditsCents += e.creditsCents;

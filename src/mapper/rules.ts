@@ -3,7 +3,7 @@ import type { EventKind, EventRole, PlannedEvent, RivoCustomerSnapshot, RivoTier
 import { birthdayFromYotpo, sameBirthday } from './dob.js';
 import { carriesExpiry, expiryFor } from './expiry.js';
 import { eventKey, noteWithKey } from './keys.js';
-import { foldEvents, rivoShows, type LifetimeModel, type MigratedSoFar } from './migrated.js';
+import { foldEvents, lifetimeEffect, rivoShows, type LifetimeModel, type MigratedSoFar } from './migrated.js';
 import { replayHistory, type HistoryInput } from './history.js';
 import { matchTier } from './tiers.js';
 import { formatCents } from '../util/money.js';
@@ -31,6 +31,8 @@ export interface PlanInput {
   sendExpiry?: boolean;
   /** mapping.history: the customer's stored Yotpo history; undefined when history is off. */
   history?: HistoryInput;
+  /** Yotpo points of the history items left out of `history` because a one-time action award stands for them. */
+  historyAwardedPoints?: number;
 }
 
 export interface CustomerPlan {
@@ -145,10 +147,19 @@ export function planCustomer(input: PlanInput): CustomerPlan {
   const dL = targetLifetime - migrated.earned;
   const parts = splitPoints(dN, dL, mapping.strategy, model);
   let history: string | undefined;
-  // A replay only on a customer's first plan: once anything is posted, deltas keep Rivo in line (rules above).
-  const first = migrated.generations < 0 && migrated.net === 0 && migrated.earned === 0;
+  // A replay only on a customer's first plan: once anything is posted, deltas keep Rivo in line (rules above). One-time
+  // action awards made just before are the exception: the replay carries the rest (the planner left their items out).
+  const awarded = migrated.awardPoints ?? 0;
+  const first = migrated.generations < 0 && migrated.net === awarded && migrated.earned === lifetimeEffect(awarded, model);
   if (input.history && first) {
-    const replay = replayHistory({ history: input.history, targetPoints, targetLifetime, balance: B, model, now: input.now });
+    const replay = replayHistory({
+      history: input.history,
+      targetPoints: targetPoints - awarded,
+      targetLifetime: targetLifetime - lifetimeEffect(awarded, model),
+      balance: B - (input.historyAwardedPoints ?? 0),
+      model,
+      now: input.now,
+    });
     if (replay.kind === 'fallback') {
       history = `fallback: ${replay.reason}`;
       notes.push(`history not replayed (balance-only events instead): ${replay.reason}`);

@@ -4,6 +4,7 @@ import { getMeta } from '../db/open.js';
 import { countByState, limitSeq } from '../ledger/customers.js';
 import type { LoadSummary } from '../load/loader.js';
 import { sleep } from '../http/retry.js';
+import { actionsOverview } from '../awards/stage.js';
 import type { PlanTotals } from '../reports/index.js';
 import type { VerifySummary } from '../verify/verifier.js';
 import type { MigrateContext } from './context.js';
@@ -143,6 +144,7 @@ async function dryRun(s: MigrateContext): Promise<MigrateOutcome> {
   const extracted = await extractStage(s);
   if (!extracted.done && s.signal.aborted) return { kind: 'interrupted', extract: extracted };
   await planStage(s, 'all');
+  for (const line of await actionsOverview(s)) s.say(line);
   const report = await planReport(s);
   // Stopped while reading histories or planning: the report is partial, and the next run resumes.
   if (s.signal.aborted) return { kind: 'interrupted', dryRun: true, extract: extracted, totals: report.totals, files: report.files };

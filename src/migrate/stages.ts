@@ -1,3 +1,4 @@
+import { awardPass, checkAwardMapping } from '../awards/stage.js';
 import { getMeta, setMeta } from '../db/open.js';
 import { extract, type ExtractSummary } from '../extract/extractor.js';
 import { limitSeq } from '../ledger/customers.js';
@@ -61,6 +62,8 @@ export async function extractStage(s: MigrateContext, options: { csvPath?: strin
 }
 
 export async function planStage(s: MigrateContext, scope: PlanScope, label = 'plan'): Promise<PlanSummary> {
+  // A mapped one-time action must name an awardable Rivo rule: checked before any lookup or write (exit 2).
+  await checkAwardMapping(s);
   // mapping.history: the customers about to be planned have their Yotpo history read first (cost said before).
   await historyStage(s);
   const bar = s.progress.stage(label);
@@ -103,6 +106,11 @@ export async function loadStage(s: MigrateContext): Promise<LoadSummary> {
     if (!asked && s.db.prepare("SELECT 1 FROM events WHERE status = 'planned' LIMIT 1").get()) sayChecklist(s);
     s.log.info({ stage: 'load', sendMode: sendMode.mode, reason: sendMode.reason }, 'send mode');
   }
+  // One-time action awards go before the points events they shrink; the customers they counted are re-planned.
+  // Histories not read yet (a plan made before the actions were mapped) are read first: the actions come from them.
+  if (Object.keys(s.config.mapping.oneTimeActions).length > 0) await historyStage(s);
+  const awards = await awardPass(s);
+  if (awards && (awards.replan > 0 || awards.held > 0)) await planStage(s, 'changed', 're-plan after awards');
   const bar = s.progress.stage('load');
   const summary = await load({
     db: s.db,

@@ -13,6 +13,7 @@ import { decideExpiry } from '../rivo/expiry.js';
 import { readProfile } from '../pilot/store.js';
 import { rivoBeforeOf, yotpoCustomerOf } from './customer-view.js';
 import { historyInputOf } from './history-view.js';
+import { withoutAwardedItems } from '../awards/history.js';
 import { awaitHistory, setHistoryStatus } from '../ledger/history.js';
 import { chooseLookup, listAllRivoCustomers, lookUpOne, refreshTiers, rivoByEmail, rivoById } from './rivo-index.js';
 import { pluckStatement, statement } from '../ledger/statements.js';
@@ -223,7 +224,15 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
       const fresh = getCustomer(db, row.key)!;
       const posted = postedEvents(db, row.key);
       const migrated = foldEvents(posted, model);
-      const history = config.mapping.history && !posted.length ? historyInputOf(db, config, limitSeq, fresh) : undefined;
+      // Awards (one-time actions) are counted before the customer's first plan is sent: the replay still applies.
+      const firstPlan = !posted.some((e) => e.role !== 'award');
+      // One-time actions are read from the history too: a first plan waits for the lookup with history off as well
+      // (planned without it, the whole balance would go out and the actions could never be awarded).
+      const actionsMapped = Object.keys(config.mapping.oneTimeActions).length > 0;
+      const stored = (config.mapping.history || actionsMapped) && firstPlan ? historyInputOf(db, config, limitSeq, fresh) : undefined;
+      const replayed = config.mapping.history ? stored : undefined;
+      const awardedOut = replayed && replayed !== 'wait' ? withoutAwardedItems(db, row.key, config.mapping.oneTimeActions, replayed) : undefined;
+      const history = stored === 'wait' ? 'wait' : (awardedOut?.history ?? replayed);
       if (history === 'wait') {
         // Planned once the lookup stage has read it; an older plan made without it does not go out meanwhile.
         awaitHistory(db, row.key);
@@ -242,11 +251,12 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
         now: now(),
         sendExpiry: expiry.send,
         history,
+        historyAwardedPoints: awardedOut?.yotpoPoints,
       });
       if (fresh.points_earned === null) result.notes.unshift('lifetime points unknown in the source (no points earned): lifetime carried as the balance');
       replacePlan(db, row.key, fresh.rivo_id!, result.events, fresh.values_hash, result.notes);
       // A customer's first plan says what became of its history; after that, deltas leave the first answer standing.
-      if (!posted.length) setHistoryStatus(db, row.key, result.history ?? null);
+      if (firstPlan) setHistoryStatus(db, row.key, result.history ?? null);
       recordPlanTargets(db, row.key, {
         targetPoints: result.target.points,
         targetLifetime: result.target.lifetime,

@@ -21,6 +21,8 @@ export const PREFLIGHT_TITLE = 'Pre-flight checklist (before the first write to 
 export interface ChecklistScope {
   tiers: boolean;
   birthdays: boolean;
+  /** One-time actions are mapped (mapping.oneTimeActions): awards go out, and they take no skip_email. */
+  awards?: boolean;
 }
 
 export function preflightItems(scope: ChecklistScope): ChecklistItem[] {
@@ -46,6 +48,12 @@ export function preflightItems(scope: ChecklistScope): ChecklistItem[] {
       risk: "Setting a birthday may schedule Rivo's birthday reward for customers whose birthday is near.",
       action: "Check Rivo's birthday reward settings, or set `mapping.birthdays` to false.",
     });
+  if (scope.awards)
+    items.push({
+      risk:
+        "Rivo may notify each customer of an award: the earning rule award endpoint takes no skip_email. Nothing is awarded unless mapped in `mapping.oneTimeActions`.",
+      action: "In Rivo: Emails, turn off the earning-rule notification while the run lasts, or empty `mapping.oneTimeActions` to award nothing.",
+    });
   items.push({
     risk: 'Anything above is specific to your store and its apps; a pilot run shows it on a few customers.',
     action: 'Run `migrate --limit 5`, then `verify`, and look at those customers in Rivo and in your email tool before the full run.',
@@ -55,7 +63,11 @@ export function preflightItems(scope: ChecklistScope): ChecklistItem[] {
 
 /** The items for a run with this config. */
 export function preflightItemsFor(config: Pick<Config, 'mapping'>): ChecklistItem[] {
-  return preflightItems({ tiers: config.mapping.tiers, birthdays: config.mapping.birthdays });
+  return preflightItems({
+    tiers: config.mapping.tiers,
+    birthdays: config.mapping.birthdays,
+    awards: Object.keys(config.mapping.oneTimeActions ?? {}).length > 0,
+  });
 }
 
 /** One line per item (risk, then what to do): how the pilot stores and prints it. */

@@ -3,6 +3,7 @@ import { ATTENTION_STATES, type CustomerState } from '../domain.js';
 import { preflightItems, type ChecklistItem } from '../preflight/checklist.js';
 import { collectExpiryTotals, type ExpiryTotals } from './expiry.js';
 import { collectHistorySection, type HistorySectionData } from './history.js';
+import { collectAwardTotals, type AwardTotals } from '../awards/view.js';
 import { collectPilotSection, type PilotSectionData } from './pilot.js';
 import type { Redactor } from './redact.js';
 import { reasonOf, type VerifyFields } from './rows.js';
@@ -67,6 +68,8 @@ export interface ReportData {
   expiry?: ExpiryTotals;
   /** mapping.history: lookups, replayed and fallback customers (absent or null when history was never on). */
   history?: HistorySectionData | null;
+  /** One-time action awards (absent when none were mapped or made). */
+  oneTimeActions?: AwardTotals;
 }
 
 /** Yotpo balance buckets for the histogram (log-ish). */
@@ -196,5 +199,6 @@ export function collectReportData(db: Db, opts: { migrationId: string; generated
     checklist: preflightItems({ tiers: true, birthdays: true }),
     expiry: collectExpiryTotals(db),
     history: collectHistorySection(db, r),
+    oneTimeActions: collectAwardTotals(db),
   };
 }

@@ -9,6 +9,7 @@ import { CSS, type RowKind } from './html-style.js';
 import { html, joinHtml, type HtmlValue, type SafeHtml } from './html-template.js';
 import { expirySection } from './expiry.js';
 import { historySection } from './history.js';
+import { awardsSection } from './awards.js';
 import { pilotSectionHtml } from './pilot.js';
 import type { Redactor } from './redact.js';
 import { differingFields } from './rows.js';
@@ -293,6 +294,7 @@ export function renderReportHtml(d: ReportData, nav?: ReportNav): string {
     tiers(d),
     expirySection(d.expiry),
     historySection(d.history),
+    awardsSection(d.oneTimeActions),
     attention(d),
     problems(d),
     verification(d),

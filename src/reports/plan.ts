@@ -9,6 +9,7 @@ import { resolveNow, type ReportOptions } from './options.js';
 import { makeRedactor, type Redactor } from './redact.js';
 import { reasonOf, yotpoBirthday } from './rows.js';
 import { collectHistoryTotals } from './history.js';
+import { actionsDescriber, collectAwardTotals } from '../awards/view.js';
 import type { PlanTotals } from './totals.js';
 
 export interface PlanReportOptions extends ReportOptions {
@@ -54,6 +55,8 @@ export const PLAN_COLUMNS = [
   'expires_at_sent',
   // mapping.history: `replayed (N events)`, `fallback: <reason>`, empty when history is off.
   'history_status',
+  // One-time actions (mapping.oneTimeActions): awarded (+points counted), pending, not awarded and why, unmapped.
+  'one_time_actions',
 ] as const;
 
 const cents = (v: number | null): Cell => (v === null ? null : FormattedNumber.cents(v));
@@ -84,6 +87,7 @@ export function* planRows(db: Db, r: Redactor, chunk = 1000): Generator<Cell[]> 
        ${liveEvents('max(e.expires_at)')} AS ev_expires
      FROM customers c WHERE c.seq > ? ORDER BY c.seq LIMIT ?`,
   );
+  const actions = actionsDescriber(db);
   let after = 0;
   for (;;) {
     const rows = stmt.all(after, chunk) as PlanRow[];
@@ -122,6 +126,7 @@ export function* planRows(db: Db, r: Redactor, chunk = 1000): Generator<Cell[]> 
         r.text(c.points_expire_at ?? null),
         c.ev_expires,
         r.text(c.history_status ?? null),
+        r.text(actions(c.key) || null),
       ];
     after = rows[rows.length - 1]!.seq;
   }
@@ -140,7 +145,8 @@ export async function writePlanReport(opts: PlanReportOptions): Promise<{ files:
   const html = await writeReportHtml(db, opts.outDir, { migrationId, generatedAt, redactor, run: opts.run });
   const totals = html.data.plan;
   const history = collectHistoryTotals(db);
-  const json = await writeTextFile(join(dir, 'plan.json'), `${JSON.stringify(history ? { ...totals, history } : totals, null, 2)}\n`);
+  const awards = collectAwardTotals(db);
+  const json = await writeTextFile(join(dir, 'plan.json'), `${JSON.stringify({ ...totals, ...(history ? { history } : {}), ...(awards ? { oneTimeActions: awards } : {}) }, null, 2)}\n`);
   if (latest === null) return { files: [csv, json, html.path], totals, runDir: null };
   return { files: [publishLatest(csv, latest), publishLatest(json, latest), html.path], totals, runDir: dir };
 }

@@ -71,6 +71,11 @@ export class RivoClient implements RivoApi {
     return this.requests;
   }
 
+  /** The HTTP layer, for endpoints described in their own module (earning rules and awards: `rivo/awards.ts`). */
+  get requester(): Pick<HttpClient, 'request'> {
+    return this.http;
+  }
+
   async getCustomer(identifier: string): Promise<RivoCustomerSnapshot | null> {
     const path = `/customers/${encodeURIComponent(identifier)}`;
     try {

@@ -18,6 +18,8 @@ import { YotpoState } from './yotpo-state.js';
 export type { FaultKind, FaultOptions } from './faults.js';
 export type { BatchMode, RivoBehaviour, RivoCustomerInput } from './rivo-state.js';
 export { DEFAULT_RIVO_BEHAVIOUR, RivoState } from './rivo-state.js';
+export { AWARDABLE_CATEGORIES, DEFAULT_EARNING_RULES, DEFAULT_TIER_MULTIPLIERS, EarningRules } from './rivo-awards.js';
+export type { AwardRecord, EarningRuleCategory, EarningRuleRecord } from './rivo-awards.js';
 export { YotpoState } from './yotpo-state.js';
 export { AWKWARD_KINDS, generateShop, RIVO_TIERS, YOTPO_TIERS } from './shop.js';
 export type { AwkwardKind, CaseLabel, GeneratedShop, ShopOptions } from './shop.js';

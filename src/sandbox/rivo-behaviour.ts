@@ -35,6 +35,12 @@ export interface RivoBehaviour {
   expiresAtIgnored: boolean;
   /** An event carrying `expires_at` is refused with 422 (by default it is stored and listed). */
   expiresAtRefused: boolean;
+  /**
+   * Where the award of an earning rule lives ([unconfirmed] path): `earning_rules` (modelled:
+   * `POST /earning_rules/{id}/award` with `{customer_identifier}`) or `customers`
+   * (`POST /customers/{identifier}/earning_rules/{id}/award`, no body); the other path answers 404.
+   */
+  awardPath: 'earning_rules' | 'customers';
 }
 
 export const DEFAULT_RIVO_BEHAVIOUR: Readonly<RivoBehaviour> = {
@@ -51,6 +57,7 @@ export const DEFAULT_RIVO_BEHAVIOUR: Readonly<RivoBehaviour> = {
   dobMonthDayOnly: false,
   expiresAtIgnored: false,
   expiresAtRefused: false,
+  awardPath: 'earning_rules',
 };
 
 /** The default behaviour with `over` on top; keys set to undefined do not hide a default. */

@@ -8,6 +8,7 @@ import { isRefusal, type RivoState } from './rivo-state.js';
 import { createSideServer, type RequestCtx, type Waits } from './side-server.js';
 import type { StatsCollector } from './stats.js';
 import type { RivoCustomerAttributes, RivoEventRecord, RivoTierRecord } from './types.js';
+import type { AwardRecord, EarningRuleRecord } from './rivo-awards.js';
 
 /** The Rivo merchant API stand-in (shared/reference/rivo-api.md, seeds 000–003). */
 
@@ -66,7 +67,7 @@ interface Matched {
 
 function match(ctx: RequestCtx): Matched | undefined {
   const seg = ctx.path.split('/').slice(1).map(decodeSegment);
-  const [a, b, c] = seg;
+  const [a, b, c, d, e] = seg;
   const m = ctx.method;
   const one = (handle: Matched['handle']): Matched => ({ batch: false, handle });
   if (a === 'customers') {
@@ -75,6 +76,14 @@ function match(ctx: RequestCtx): Matched | undefined {
     if (seg.length === 2 && b && m === 'PUT') return one((s) => updateCustomer(s, b, ctx.body()));
     if (seg.length === 3 && b && c === 'vip_tier' && m === 'POST')
       return one((s) => (s.behaviour.tierEndpointMissing ? jsonAnswer(404, { error: 'Not Found' }) : setTier(s, b, ctx.body())));
+    // The other award path a store may use (RivoBehaviour.awardPath).
+    if (seg.length === 5 && b && c === 'earning_rules' && d && e === 'award' && m === 'POST')
+      return one((s) => (s.behaviour.awardPath === 'customers' ? award(s, d, b) : jsonAnswer(404, { error: 'Not Found' })));
+  }
+  if (a === 'earning_rules') {
+    if (seg.length === 1 && m === 'GET') return one((s) => jsonAnswer(200, { data: s.earning.list().map(ruleResource), links: { next: null } }));
+    if (seg.length === 3 && b && c === 'award' && m === 'POST')
+      return one((s) => (s.behaviour.awardPath === 'earning_rules' ? award(s, b, ctx.body().customer_identifier) : jsonAnswer(404, { error: 'Not Found' })));
   }
   if (a === 'vip_tiers' && m === 'GET') {
     if (seg.length === 1) return one((s) => jsonAnswer(200, { data: s.tiers().map(tierResource) }));
@@ -127,6 +136,21 @@ function eventResource(e: RivoEventRecord) {
       revoked_at: e.revoked_at,
     },
   };
+}
+
+function ruleResource(r: EarningRuleRecord) {
+  const { source: _source, ...attributes } = r;
+  return { type: 'earning_rule', id: r.id, attributes };
+}
+
+function awardResource(a: AwardRecord) {
+  const { id, customer_id: _c, event_id: _e, ...attributes } = a;
+  return { type: 'earning_history_entry', id, attributes };
+}
+
+function award(state: RivoState, ruleId: string, identifier: unknown): Answer {
+  const r = state.earning.award(ruleId, identifier, new Date());
+  return r.status === 201 ? jsonAnswer(201, { data: awardResource(r.award) }) : jsonAnswer(r.status, { error: r.error });
 }
 
 function notFound(what: string): Answer {

@@ -2,6 +2,7 @@ import { centsToRivo, decimalToCents } from './money.js';
 import { applyBatch, type BatchResult, type Refusal, type Tallies } from './rivo-batch.js';
 import { rivoBehaviour, type BatchMode, type RivoBehaviour } from './rivo-behaviour.js';
 import { parseEventInput, type EventInput } from './rivo-events.js';
+import { EarningRules, type EarningRuleRecord } from './rivo-awards.js';
 import type { RivoCustomerAttributes, RivoEventRecord, RivoTierRecord } from './types.js';
 
 export { DEFAULT_RIVO_BEHAVIOUR, type BatchMode, type RivoBehaviour } from './rivo-behaviour.js';
@@ -69,13 +70,27 @@ export class RivoState {
   refuseEvent: ((event: { customerId: number; pointsDiff: number; creditsDiffCents: number; internalNote: string | null }) => string | undefined) | undefined;
 
   private readonly hooks: RivoStateHooks;
+  /** Earning rules, VIP multipliers and awards (rivo-awards.ts). */
+  readonly earning: EarningRules;
 
   constructor(
     customers: readonly RivoCustomerAttributes[],
     tiers: readonly RivoTierRecord[],
-    options: { behaviour?: Partial<RivoBehaviour>; hooks?: RivoStateHooks } = {},
+    options: { behaviour?: Partial<RivoBehaviour>; hooks?: RivoStateHooks; earningRules?: readonly EarningRuleRecord[] } = {},
   ) {
     this.hooks = options.hooks ?? {};
+    this.earning = new EarningRules(
+      {
+        resolve: (identifier) => this.resolve(identifier),
+        bookAward: (customerId, points, source, internalNote, externalNote, now) =>
+          this.apply(
+            { customerIdentifier: String(customerId), source, pointsDiff: points, creditsDiffCents: 0, internalNote, externalNote, customActionName: null, appliedAt: now.toISOString(), expiresAt: null, skipEmailRaw: undefined, skipEmail: false },
+            now,
+            false,
+          ),
+      },
+      options.earningRules,
+    );
     this.tierList = tiers.map((t) => structuredClone(t));
     this.behaviour = rivoBehaviour(options.behaviour);
     for (const c of customers) this.addCustomer(c);

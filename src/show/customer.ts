@@ -1,6 +1,7 @@
 import type { Db } from '../db/open.js';
 import type { CustomerRow } from '../ledger/types.js';
 import { makeRedactor } from '../reports/redact.js';
+import { customerActions, type CustomerActions } from '../awards/view.js';
 
 /**
  * One customer's whole story, read from the migration DB only: what Yotpo said, how the identity was decided, what
@@ -60,6 +61,8 @@ export interface ShownCustomer {
   events: ShownEvent[];
   verify: Record<string, unknown> | null;
   problems: { at: string; kind: string; eventKey: string | null; detail: string }[];
+  /** One-time actions (awards/view.ts): awarded, pending, not awarded and why, unmapped; null when none. */
+  oneTimeActions?: CustomerActions | null;
 }
 
 /** The records for an email (any case, spaces around), a Shopify id, or a record key. */
@@ -159,5 +162,6 @@ export function showCustomer(db: Db, c: CustomerRow, redact = false): ShownCusto
     events,
     verify,
     problems,
+    oneTimeActions: customerActions(db, c.key),
   };
 }

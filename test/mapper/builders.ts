@@ -58,6 +58,8 @@ export function aMapping(over: Partial<Config['mapping']> = {}): Config['mapping
     internalNote: 'Migrated from Yotpo',
     externalNote: 'Points carried over from our previous rewards program',
     negativeEventsLowerLifetime: false,
+    oneTimeActions: {},
+    awardMaxMultiplier: 2,
     expiry: 'auto',
     history: false,
     ...over,

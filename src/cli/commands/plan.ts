@@ -1,3 +1,4 @@
+import { actionsOverview } from '../../awards/stage.js';
 import { EXIT } from '../exit-codes.js';
 import { attentionCount } from '../../migrate/migrate.js';
 import { planReport, planStage } from '../../migrate/stages.js';
@@ -8,6 +9,7 @@ import { withSession } from '../session.js';
 export const run: CommandRun = (args) =>
   withSession(args, { command: 'plan', talksTo: ['rivo'], db: 'existing' }, async (s) => {
     const summary = await planStage(s, 'all');
+    for (const line of await actionsOverview(s)) s.say(line);
     const report = await planReport(s);
     s.say(`Reconciliation report: ${report.files.join(', ')}`);
     return { exitCode: attentionCount(s) ? EXIT.attention : EXIT.ok, summary: { plan: summary, totals: report.totals, files: report.files } };

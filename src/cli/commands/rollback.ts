@@ -3,6 +3,7 @@ import { migrationId, openDb } from '../../db/open.js';
 import { limitSeq } from '../../ledger/customers.js';
 import { formatRollbackPreview, formatRollbackSummary } from '../../load/report.js';
 import { rollback } from '../../load/rollback.js';
+import { awardsKept, awardsKeptLines } from '../../awards/report.js';
 import { rivoClientFromConfig } from '../../rivo/client.js';
 import type { CommandRun } from '../context.js';
 import { exitCodeFor } from '../exit-codes.js';
@@ -32,8 +33,10 @@ export const run: CommandRun = async (args) => {
     });
     bar.stop();
     for (const line of formatRollbackSummary(summary)) s.say(line);
+    const kept = awardsKept(s.db, limitSeq(s.db, s.config.limit));
+    for (const line of awardsKeptLines(kept)) s.say(line);
     s.log.info({ stage: 'rollback', summary: { ...summary, rejected: summary.rejected.length, pending: summary.pending.length } }, 'rollback finished');
-    return { exitCode: exitCodeFor(summary), summary: { ...summary, sent: true } };
+    return { exitCode: exitCodeFor(summary), summary: { ...summary, sent: true, awardsKept: kept } };
   });
 };
 
@@ -47,9 +50,11 @@ const preview: CommandRun = async (args) => {
   try {
     const summary = await rollback({ db, rivo, config, migrationId: migrationId(db), limitSeq: limitSeq(db, config.limit), dryRun: true });
     for (const line of formatRollbackPreview(summary.preview!)) process.stderr.write(`${line}\n`);
+    const kept = awardsKept(db, limitSeq(db, config.limit));
+    for (const line of awardsKeptLines(kept)) process.stderr.write(`${line}\n`);
     // Only said what it would send: a usage stop (exit 2), also inside the summary as it has always been printed.
     const exitCode = exitCodeFor(summary);
-    return { exitCode, summary: { ...summary, exitCode, sent: false } };
+    return { exitCode, summary: { ...summary, exitCode, sent: false, awardsKept: kept } };
   } finally {
     await rivo.close();
     db.close();

@@ -1,5 +1,6 @@
 import { loadConfig } from '../../config/load.js';
 import { ConfigError } from '../../errors.js';
+import { describeActions } from '../../awards/view.js';
 import { EXIT } from '../exit-codes.js';
 import { centsToDecimal } from '../../reports/csv-safe.js';
 import { findCustomers, showCustomer, type ShownCustomer } from '../../show/customer.js';
@@ -50,6 +51,7 @@ export function formatShown(c: ShownCustomer): string {
             (c.history.lookup ? ` · Yotpo lookup ${c.history.lookup.status.replace('_', ' ')} (${c.history.lookup.items} items) at ${c.history.lookup.lookedUpAt}` : ''),
         ]
       : []),
+    ...(c.oneTimeActions ? [`  One-time     ${describeActions(c.oneTimeActions)}`] : []),
     `  Events (${c.events.length})`,
     ...c.events.map(
       (e) =>
