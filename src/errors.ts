@@ -9,9 +9,10 @@
 /**
  * `usage`: how the tool was called, configured or pointed is wrong (bad config, wrong credentials, a DB it must not
  * use, a write the store's history forbids); found before anything is sent, and running again unchanged will not
- * help. `failed`: the run stopped part-way; the DB is consistent and running again resumes.
+ * help. `failed`: the run stopped part-way; the DB is consistent and running again resumes. `attention`: the run
+ * stopped safely on something only the merchant can decide (e.g. a switch for this store's Rivo), nothing counted.
  */
-export type ErrorKind = 'usage' | 'failed';
+export type ErrorKind = 'usage' | 'failed' | 'attention';
 
 export class AppError extends Error {
   readonly kind: ErrorKind = 'failed';
@@ -55,5 +56,5 @@ export class RefusedWriteError extends AppError {
  * awarded or counted. `rivo.awardPath` switches the path.
  */
 export class AwardEndpointError extends AppError {
-  override readonly exitCode = EXIT.attention;
+  override readonly kind = 'attention';
 }

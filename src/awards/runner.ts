@@ -130,7 +130,7 @@ export async function runAwards(o: AwardOptions): Promise<AwardSummary> {
 }
 
 /** How far Rivo's clock may be behind ours when telling our award's event from one made before the migration. */
-const CLOCK_MARGIN_MS = 10 * 60_000;
+export const CLOCK_MARGIN_MS = 10 * 60_000;
 
 const open = (a: AwardRow) => a.status === 'in_flight' || a.status === 'uncertain';
 

@@ -53,5 +53,6 @@ export function withExitCode<T extends { outcome: Outcome }>(summary: T): T & { 
 
 /** The exit code of an error that ended a command: our own errors by their kind; anything else is a failure. */
 export function exitCodeForError(err: unknown): ExitCode {
-  return err instanceof AppError && err.kind === 'usage' ? EXIT.usage : EXIT.failed;
+  if (!(err instanceof AppError)) return EXIT.failed;
+  return err.kind === 'usage' ? EXIT.usage : err.kind === 'attention' ? EXIT.attention : EXIT.failed;
 }

@@ -171,3 +171,34 @@ export function awardsAwaitingReplan(db: Db, maxSeq: number): number {
        AND EXISTS (SELECT 1 FROM awards a WHERE a.customer_key = c.key)`,
   ).get(maxSeq) as number;
 }
+
+/**
+ * `adopt`, after a lost DB: an award of a mapped rule found in Rivo for an adopted customer, decided by when Rivo
+ * booked it (awards/adopt.ts): `awarded` when the lost migration made it (its points are then an adopted `award`
+ * row in `events`, written by ledger/adopt.ts in the same transaction, so the plan owes them no more), `already`
+ * when the customer earned it before the migration. Either way the award pass never sends it again.
+ */
+export function recordAdoptedAward(
+  db: Db,
+  a: { key: string; customerKey: string; rivoId: string; action: string; ruleId: string; status: 'awarded' | 'already'; points: number; at: string },
+): void {
+  const at = now();
+  statement(
+    db,
+    `INSERT INTO awards (key, customer_key, rivo_id, action, rule_id, status, attempts, points, last_error, created_at, updated_at, done_at)
+     VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)
+     ON CONFLICT(key) DO UPDATE SET status = excluded.status, points = excluded.points, last_error = excluded.last_error, updated_at = excluded.updated_at`,
+  ).run(
+    a.key,
+    a.customerKey,
+    a.rivoId,
+    a.action,
+    a.ruleId,
+    a.status,
+    a.status === 'awarded' ? a.points : null,
+    a.status === 'awarded' ? 'adopted from Rivo: made by the lost migration' : 'adopted from Rivo: earned before the migration, nothing counted',
+    a.at,
+    at,
+    a.at,
+  );
+}

@@ -1,3 +1,4 @@
+import { awardEventsOf, findAdoptedAwards, recordAdoptedAwards } from '../awards/adopt.js';
 import { getMeta } from '../db/open.js';
 import { adoptMigration, type AdoptedCustomer, type AdoptedEvent } from '../ledger/adopt.js';
 import { customerHash } from '../mapper/keys.js';
@@ -42,6 +43,8 @@ export interface AdoptSummary {
   relinked: number;
   revokedSkipped: number;
   unmapped: { customers: number; events: number };
+  /** Awards of mapped one-time actions found in Rivo for adopted customers: counted (the lost migration's), or not. */
+  awards: { checked: number; counted: number; countedPoints: number; earnedBefore: number };
 }
 
 /** Rebuilds the ledger under `migrationId` (stored as this DB's id); the caller's context should use it from here on. */
@@ -111,17 +114,41 @@ export async function adopt(s: MigrateContext, scan: ScanResult, migrationId: st
     });
   }
   const replaced = getMeta(s.db, 'migration_id') ?? '?';
-  const result = adoptMigration(s.db, {
+  // The first write of the adopted migration, by when Rivo booked it (history events are backdated by applied_at).
+  const firstWrite = live
+    .filter((k) => k.parsed.role !== 'history')
+    .map((k) => k.event.createdAt ?? k.event.appliedAt)
+    .filter((t): t is string => typeof t === 'string' && Number.isFinite(Date.parse(t)))
+    .sort()[0] ?? new Date(0).toISOString();
+  const awards = await findAdoptedAwards(
+    s,
     migrationId,
-    previousId: replaced,
-    customers,
-    unmapped,
-    negativeEventsLowerLifetime: s.config.mapping.negativeEventsLowerLifetime,
-    store: { rivoBaseUrl: s.config.rivo.baseUrl, yotpoBaseUrl: s.config.yotpo.baseUrl, scanRequests: scan.requests, scanEvents: scan.events },
-  });
+    customers.map((c) => ({ customerKey: c.customerKey, rivoId: c.rivoId, email: c.now?.email ?? null })),
+    firstWrite,
+  );
+  for (const c of customers) c.events.push(...awardEventsOf(awards, c.customerKey));
+  // One transaction: an adopted ledger without its awards would owe a counted award's points again.
+  const result = s.db.transaction(() => {
+    const adopted = adoptMigration(s.db, {
+      migrationId,
+      previousId: replaced,
+      customers,
+      unmapped,
+      negativeEventsLowerLifetime: s.config.mapping.negativeEventsLowerLifetime,
+      store: { rivoBaseUrl: s.config.rivo.baseUrl, yotpoBaseUrl: s.config.yotpo.baseUrl, scanRequests: scan.requests, scanEvents: scan.events },
+    });
+    recordAdoptedAwards(s.db, awards);
+    return adopted;
+  })();
   return {
     migrationId,
     replaced,
+    awards: {
+      checked: awards.checked,
+      counted: awards.found.filter((a) => a.status === 'awarded').length,
+      countedPoints: awards.found.filter((a) => a.status === 'awarded').reduce((n, a) => n + a.points, 0),
+      earnedBefore: awards.found.filter((a) => a.status === 'already').length,
+    },
     events: result.events,
     customers: result.customers,
     points: mapped.flatMap((m) => m.events).reduce((a, k) => a + k.event.pointsDiff, 0),

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
@@ -298,5 +298,37 @@ describe('awards through the separate commands', () => {
     const v = await w.cli(['verify', '--json']);
     expect(v.code, v.stderr).toBe(0);
     expectExact(w);
+  });
+});
+
+describe('a lost DB after awards were counted', () => {
+  it('adopt finds the awards in Rivo, and migrate on the adopted DB counts them, never gives their points again', async () => {
+    w = await pilotWorld({}, { mapping: { oneTimeActions: MAPPING } });
+    const { silver, earlier } = cast(w);
+    const first = await w.cli(['migrate', '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    expectExact(w);
+    const writes = w.sb.stats().rivo.writes;
+
+    // The DB is lost. A new one refuses to write (the scan finds the migration), adopt takes it over.
+    rmSync(w.db, { force: true });
+    rmSync(`${w.db}-wal`, { force: true });
+    rmSync(`${w.db}-shm`, { force: true });
+    const refused = await w.cli(['migrate', '--json']);
+    expect(refused.code).toBe(2);
+    expect(w.sb.stats().rivo.writes).toBe(writes);
+    const adopted = await w.cli(['adopt', '--json']);
+    expect(adopted.code, adopted.stderr).toBe(0);
+    expect(w.sb.stats().rivo.writes, 'adopt writes nothing').toBe(writes);
+    expect(adopted.json.awards).toMatchObject({ counted: 2, countedPoints: 225, earnedBefore: 0 });
+
+    // Before the fix the adopted ledger knew nothing of the awards: silver was owed 225 points again (+225 in Rivo).
+    const again = await w.cli(['migrate', '--json']);
+    expectExact(w);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(w.sb.rivo.customer(silver.y.third_party_id!)!.points_tally).toBe(silver.r.points_tally + 500);
+    // The award the customer earned before the migration is still not counted as the migration's.
+    expect(w.sb.rivo.customer(earlier.y.third_party_id!)!.points_tally).toBe(earlier.r.points_tally + 200);
+    expect(w.sb.rivo.earning.awards(silver.r.id).map((a) => a.earning_rule_id).sort()).toEqual(['rule_instagram', 'rule_signup']);
   });
 });

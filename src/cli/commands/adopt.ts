@@ -62,6 +62,11 @@ export const run: CommandRun = (args) =>
       `Adopted migration ${summary.migrationId}: ${n(summary.events)} events of ${n(summary.customers)} customers recorded as done ` +
         `(points ${n(summary.points)}, store credit ${formatCents(summary.creditsCents)}); this DB's own id ${summary.replaced} is retired.`,
     );
+    if (summary.awards.counted || summary.awards.earnedBefore)
+      s.say(
+        `One-time action awards found in Rivo: ${n(summary.awards.counted)} made by the adopted migration (${n(summary.awards.countedPoints)} points, counted as migrated), ` +
+          `${n(summary.awards.earnedBefore)} earned by the customer before it (not counted); none will be sent again.`,
+      );
     if (summary.relinked)
       s.say(`${n(summary.relinked)} customers were found by their Rivo customer rather than their email (edited in Yotpo since): they continue those events.`);
     if (summary.unmapped.events)
