@@ -1,12 +1,10 @@
 import { LiveDisplay } from './live.js';
 import type { Tally, TallyKind } from './tally.js';
 import { formatSeconds } from '../util/format.js';
+import type { StageProgress } from '../migrate/context.js';
 
-export interface StageProgress {
-  /** `done` of `total` (total may be unknown); `info` is a short text such as "12 req/min". */
-  update(done: number, total: number | null, info?: string): void;
-  stop(message?: string): void;
-}
+// One stage's progress is the library's type (migrate/context.ts); the CLI draws it.
+export type { StageProgress } from '../migrate/context.js';
 
 export interface ProgressOutput {
   stage(name: string): StageProgress;

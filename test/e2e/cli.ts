@@ -215,3 +215,13 @@ export function withFlags(base: string[], extra: string[]): string[] {
 export function tail(r: Pick<CliResult, 'stderr' | 'stdout'>, n = 2500): string {
   return `--- stderr ---\n${r.stderr.slice(-n)}\n--- stdout ---\n${r.stdout.slice(-n)}`;
 }
+
+/**
+ * Resolves once the child has written anything (or after 20 s, so a silent child is still killed): crash tests count
+ * their kill delay from the run's first line, not the spawn, since Node's start-up on a loaded machine can take
+ * seconds and every kill would land before the run had done anything.
+ */
+export async function firstOutput(child: { stdout: () => string; stderr: () => string }): Promise<void> {
+  const until = Date.now() + 20_000;
+  while (child.stdout() === '' && child.stderr() === '' && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+}

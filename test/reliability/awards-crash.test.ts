@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { mulberry32 } from '../../src/sandbox/rng.js';
-import { ensureBuilt, removeWorkspace, runIn, startCli, tail, workspace, type CliResult, type Workspace } from '../e2e/cli.js';
+import { ensureBuilt, firstOutput, removeWorkspace, runIn, startCli, tail, workspace, type CliResult, type Workspace } from '../e2e/cli.js';
 import { duplicateKeys, expectedFor, tallyDifferences } from '../e2e/expect.js';
 
 /**
@@ -50,7 +50,7 @@ describe('awards: SIGKILL at random moments, then resume', () => {
     for (let i = 0; i < KILLS; i++) {
       const delay = Math.round(1500 + random() * 5000);
       const child = startCli(['migrate', ...ws.args, '--json'], { env: ws.env, cwd: ws.dir });
-      const outcome = await Promise.race([child.done, sleep(delay).then(() => 'timer' as const)]);
+      const outcome = await Promise.race([child.done, firstOutput(child).then(() => sleep(delay)).then(() => 'timer' as const)]);
       if (outcome === 'timer') {
         child.child.kill('SIGKILL');
         await child.done;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parseKey, parseKeysFromNote } from '../../src/mapper/keys.js';
 import { mulberry32 } from '../../src/sandbox/rng.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { ensureBuilt, removeWorkspace, runIn, startCli, tail, workspace, type CliResult, type Workspace } from '../e2e/cli.js';
+import { ensureBuilt, firstOutput, removeWorkspace, runIn, startCli, tail, workspace, type CliResult, type Workspace } from '../e2e/cli.js';
 import { duplicateKeys, expectedFor, expectExactMigration } from '../e2e/expect.js';
 
 /**
@@ -48,7 +48,7 @@ describe('crash with history replay: SIGKILL at random moments, then resume', ()
       // Wide enough to land in the lookups of the first run and in the loading of the later ones.
       const delay = Math.round(500 + random() * 9000);
       const child = startCli(['migrate', ...ws.args, '--json'], { env: ws.env, cwd: ws.dir });
-      const outcome = await Promise.race([child.done, sleep(delay).then(() => 'timer' as const)]);
+      const outcome = await Promise.race([child.done, firstOutput(child).then(() => sleep(delay)).then(() => 'timer' as const)]);
       if (outcome === 'timer') {
         child.child.kill('SIGKILL');
         expect((await child.done).signal).toBe('SIGKILL');

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { ensureBuilt, removeWorkspace, runIn, startCli, tail, workspace, type CliResult, type Workspace } from '../e2e/cli.js';
+import { ensureBuilt, firstOutput, removeWorkspace, runIn, startCli, tail, workspace, type CliResult, type Workspace } from '../e2e/cli.js';
 import { duplicateKeys, expectedFor, expectExactMigration, expectRolledBack } from '../e2e/expect.js';
 import { mulberry32 } from '../../src/sandbox/rng.js';
 
@@ -53,9 +53,7 @@ describe('crash: SIGKILL at random moments, then resume', () => {
     for (let i = 0; i < KILLS; i++) {
       const delay = Math.round(50 + random() * 3500);
       const child = startCli(['migrate', ...ws.args, '--json'], { env: ws.env, cwd: ws.dir });
-      // The delay counts from the run's first line (its DB is open), not from the spawn: on a loaded machine Node's
-      // own start-up can take seconds, and every kill would land before the run had done anything.
-      const outcome = await Promise.race([child.done, firstLine(child).then(() => sleep(delay)).then(() => 'timer' as const)]);
+      const outcome = await Promise.race([child.done, firstOutput(child).then(() => sleep(delay)).then(() => 'timer' as const)]);
       if (outcome === 'timer') {
         child.child.kill('SIGKILL');
         const r = await child.done;
@@ -134,12 +132,6 @@ describe('crash: SIGKILL during rollback, then resume', () => {
 });
 
 });
-
-/** Resolves once the child has written anything (or after 20 s, so a silent child is still killed). */
-async function firstLine(child: { stdout: () => string; stderr: () => string }): Promise<void> {
-  const until = Date.now() + 20_000;
-  while (child.stdout() === '' && child.stderr() === '' && Date.now() < until) await sleep(10);
-}
 
 /** Where the killed run left the ledger: events done and still open (planned, in flight, uncertain). */
 function ledgerSnapshot(path: string): string {
