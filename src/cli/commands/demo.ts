@@ -30,7 +30,7 @@ export async function runDemo(args: CommonArgs, options: { cwd?: string } = {}):
     seed: args.seed ?? 7,
     awkward: 0.15,
     yotpo: { rpm: 3000 },
-    rivo: { rps: 40 },
+    rivo: { rps: 80 },
     faults: faults ? { error5xx: 0.03, rateLimitBurst: 0.0015, reset: 0.02, lostAnswer: 0.03, slow: 0.01, slowMs: 300 } : undefined,
   });
   try {
@@ -53,7 +53,7 @@ export async function runDemo(args: CommonArgs, options: { cwd?: string } = {}):
       yotpoBaseUrl: sandbox.yotpoUrl,
       rivoBaseUrl: sandbox.rivoUrl,
       yotpoRpm: 3000,
-      rivoRps: 40,
+      rivoRps: 80,
       // The demo's stores are its own, in this process: there is nothing real to confirm before writing.
       yes: true,
     };
