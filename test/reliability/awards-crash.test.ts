@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { mulberry32 } from '../../src/sandbox/rng.js';
-import { ensureBuilt, firstOutput, removeWorkspace, runIn, startCli, tail, workspace, type CliResult, type Workspace } from '../e2e/cli.js';
+import { ensureBuilt, removeWorkspace, runIn, tail, workspace, type CliResult, type Workspace } from '../e2e/cli.js';
+import { killRepeatedly } from './kills.js';
 import { duplicateKeys, expectedFor, tallyDifferences } from '../e2e/expect.js';
 
 /**
@@ -14,7 +15,6 @@ import { duplicateKeys, expectedFor, tallyDifferences } from '../e2e/expect.js';
 
 const SEED = 15015;
 const KILLS = 6;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let sb: Sandbox;
 let ws: Workspace;
@@ -44,23 +44,18 @@ describe('awards: SIGKILL at random moments, then resume', () => {
   it('each action awarded at most once, counted as granted, tallies exact, no key twice', async () => {
     const want = expectedFor(sb);
     const random = mulberry32(SEED);
-    let landed = 0;
     /** Awards in Rivo when each kill landed: some must land while awards are being made. */
     const awardsAtKill: number[] = [];
-    for (let i = 0; i < KILLS; i++) {
-      const delay = Math.round(1500 + random() * 5000);
-      const child = startCli(['migrate', ...ws.args, '--json'], { env: ws.env, cwd: ws.dir });
-      const outcome = await Promise.race([child.done, firstOutput(child).then(() => sleep(delay)).then(() => 'timer' as const)]);
-      if (outcome === 'timer') {
-        child.child.kill('SIGKILL');
-        await child.done;
-        landed++;
-        awardsAtKill.push(sb.rivo.earning.awards().length);
-      } else expect([0, 1, 3], tail(outcome)).toContain(outcome.code);
-      const pairs = sb.rivo.earning.awards().map((a) => `${a.customer_id}:${a.earning_rule_id}`);
-      expect(new Set(pairs).size, `after kill ${i}`).toBe(pairs.length);
-      expect(duplicateKeys(sb.rivo.allEvents()), `after kill ${i}`).toEqual([]);
-    }
+    const landed = await killRepeatedly(ws, ['migrate'], {
+      times: KILLS,
+      delayMs: () => Math.round(1500 + random() * 5000),
+      after: ({ round, killed }) => {
+        if (killed) awardsAtKill.push(sb.rivo.earning.awards().length);
+        const pairs = sb.rivo.earning.awards().map((a) => `${a.customer_id}:${a.earning_rule_id}`);
+        expect(new Set(pairs).size, `after kill ${round}`).toBe(pairs.length);
+        expect(duplicateKeys(sb.rivo.allEvents()), `after kill ${round}`).toEqual([]);
+      },
+    });
     expect(landed).toBeGreaterThanOrEqual(3);
     if (process.env.Y2R_TEST_DEBUG) console.info(awardsAtKill);
     // Some kill landed once awards had begun (measured: kills at 0, 12, 113, 117… of 117 awards).

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { parseKey, parseKeysFromNote } from '../../src/mapper/keys.js';
 import { mulberry32 } from '../../src/sandbox/rng.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { ensureBuilt, firstOutput, removeWorkspace, runIn, startCli, tail, workspace, type CliResult, type Workspace } from '../e2e/cli.js';
+import { ensureBuilt, removeWorkspace, runIn, tail, workspace, type CliResult, type Workspace } from '../e2e/cli.js';
+import { killRepeatedly } from './kills.js';
 import { duplicateKeys, expectedFor, expectExactMigration } from '../e2e/expect.js';
 
 /**
@@ -17,7 +18,6 @@ import { duplicateKeys, expectedFor, expectExactMigration } from '../e2e/expect.
 
 const SEED = 15_015;
 const KILLS = 8;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let sb: Sandbox;
 let ws: Workspace;
@@ -42,21 +42,16 @@ describe('crash with history replay: SIGKILL at random moments, then resume', ()
   it('ends exact, no key twice, each history replayed once, lookups repeated only when a kill caught them in flight', async () => {
     const want = expectedFor(sb);
     const random = mulberry32(SEED);
-    let landed = 0;
     const killedIn: string[] = [];
-    for (let i = 0; i < KILLS; i++) {
+    const landed = await killRepeatedly(ws, ['migrate'], {
+      times: KILLS,
       // Wide enough to land in the lookups of the first run and in the loading of the later ones.
-      const delay = Math.round(500 + random() * 9000);
-      const child = startCli(['migrate', ...ws.args, '--json'], { env: ws.env, cwd: ws.dir });
-      const outcome = await Promise.race([child.done, firstOutput(child).then(() => sleep(delay)).then(() => 'timer' as const)]);
-      if (outcome === 'timer') {
-        child.child.kill('SIGKILL');
-        expect((await child.done).signal).toBe('SIGKILL');
-        landed++;
-        killedIn.push(`${delay}ms: ${snapshot(ws.db)}`);
-      } else expect([0, 1, 3], tail(outcome)).toContain(outcome.code);
-      expect(duplicateKeys(sb.rivo.allEvents()), `after kill ${i} (${delay} ms)`).toEqual([]);
-    }
+      delayMs: () => Math.round(500 + random() * 9000),
+      after: ({ round, delay, killed }) => {
+        if (killed) killedIn.push(`${delay}ms: ${snapshot(ws.db)}`);
+        expect(duplicateKeys(sb.rivo.allEvents()), `after kill ${round} (${delay} ms)`).toEqual([]);
+      },
+    });
     expect(landed).toBeGreaterThanOrEqual(4);
     // At least one kill landed while history events were going out (some done, some still owed).
     expect(killedIn.some((k) => / history done=[1-9]\d* open=[1-9]/.test(k)), killedIn.join(' | ')).toBe(true);

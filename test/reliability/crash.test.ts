@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { ensureBuilt, firstOutput, removeWorkspace, runIn, startCli, tail, workspace, type CliResult, type Workspace } from '../e2e/cli.js';
+import { ensureBuilt, removeWorkspace, runIn, tail, workspace, type CliResult, type Workspace } from '../e2e/cli.js';
+import { killRepeatedly } from './kills.js';
 import { duplicateKeys, expectedFor, expectExactMigration, expectRolledBack } from '../e2e/expect.js';
 import { mulberry32 } from '../../src/sandbox/rng.js';
 
@@ -18,7 +19,6 @@ const KILLS = 10;
 /** The kill schedule is reproducible from SEED. */
 const rng = mulberry32;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Both ways of sending (RIVO_SEND_MODE, as a user sets it) must survive the kills; the single run also pages its
  * read-backs through a listing capped at 7 events, oldest first, with notes that come back prefixed. */
@@ -50,24 +50,18 @@ describe('crash: SIGKILL at random moments, then resume', () => {
     const random = rng(SEED);
     const killedIn: string[] = [];
     let finishedEarly = 0;
-    for (let i = 0; i < KILLS; i++) {
-      const delay = Math.round(50 + random() * 3500);
-      const child = startCli(['migrate', ...ws.args, '--json'], { env: ws.env, cwd: ws.dir });
-      const outcome = await Promise.race([child.done, firstOutput(child).then(() => sleep(delay)).then(() => 'timer' as const)]);
-      if (outcome === 'timer') {
-        child.child.kill('SIGKILL');
-        const r = await child.done;
-        expect(r.signal).toBe('SIGKILL');
-        killedIn.push(`${delay}ms: ${ledgerSnapshot(ws.db)}`);
-      } else {
-        // It finished before its kill: fine, the next kills land in a re-run (re-extraction, verify).
-        expect([0, 1, 3], tail(outcome)).toContain(outcome.code);
-        finishedEarly++;
-      }
-      // Between kills, nothing in Rivo may be duplicated and nobody emailed, whatever state the run was left in.
-      expect(duplicateKeys(sb.rivo.allEvents()), `after kill ${i} (${delay} ms)`).toEqual([]);
-      expect(sb.stats().rivo.emailsSent).toBe(0);
-    }
+    await killRepeatedly(ws, ['migrate'], {
+      times: KILLS,
+      delayMs: () => Math.round(50 + random() * 3500),
+      after: ({ round, delay, killed }) => {
+        // A run that finished before its kill is fine: the next kills land in a re-run (re-extraction, verify).
+        if (killed) killedIn.push(`${delay}ms: ${ledgerSnapshot(ws.db)}`);
+        else finishedEarly++;
+        // Between kills, nothing in Rivo may be duplicated and nobody emailed, whatever state the run was left in.
+        expect(duplicateKeys(sb.rivo.allEvents()), `after kill ${round} (${delay} ms)`).toEqual([]);
+        expect(sb.stats().rivo.emailsSent).toBe(0);
+      },
+    });
     // At least one kill landed in the middle of loading (some events done, some still owed).
     if (process.env.Y2R_TEST_DEBUG) console.info(killedIn, finishedEarly);
     expect(killedIn.some((k) => / done=[1-9]\d* .*open=[1-9]/.test(k)), killedIn.join(' | ')).toBe(true);
@@ -107,18 +101,11 @@ describe('crash: SIGKILL during rollback, then resume', () => {
   it('puts points and credits back exactly once after repeated kills', async () => {
     // Runs after the migration above (same sandbox and DB).
     const random = rng(SEED + 1);
-    let landed = 0;
-    for (let i = 0; i < 5; i++) {
-      const delay = Math.round(300 + random() * 1200);
-      const child = startCli(['rollback', '--yes', ...ws.args, '--json'], { env: ws.env, cwd: ws.dir });
-      const outcome = await Promise.race([child.done, sleep(delay).then(() => 'timer' as const)]);
-      if (outcome === 'timer') {
-        child.child.kill('SIGKILL');
-        await child.done;
-        landed++;
-      } else expect([0, 1, 3], tail(outcome)).toContain(outcome.code);
-      expect(duplicateKeys(sb.rivo.allEvents()), `after rollback kill ${i}`).toEqual([]);
-    }
+    const landed = await killRepeatedly(ws, ['rollback', '--yes'], {
+      times: 5,
+      delayMs: () => Math.round(300 + random() * 1200),
+      after: ({ round }) => expect(duplicateKeys(sb.rivo.allEvents()), `after rollback kill ${round}`).toEqual([]),
+    });
     expect(landed).toBeGreaterThanOrEqual(2);
     let last: CliResult | undefined;
     for (let attempt = 0; attempt < 6; attempt++) {
