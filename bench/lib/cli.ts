@@ -102,15 +102,19 @@ export function scratchDir(name: string): { dir: string; cleanup: () => void } {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** The config file a run reads: settling and timeouts (budgets and URLs go as flags). */
-export function writeRunConfig(dir: string, overrides: { settleDelayMs?: number; perPage?: number; concurrency?: number } = {}): string {
+/**
+ * The config file a run reads: settling, timeouts and the send mode (budgets and URLs go as flags). Issue 13's regime
+ * is "batches allowed": `rivo.sendMode batch` (the default `auto` sends single events until a pilot confirmed that
+ * batches are silent, which a benchmark shop has no person to confirm).
+ */
+export function writeRunConfig(dir: string, overrides: { settleDelayMs?: number; perPage?: number; concurrency?: number; sendMode?: 'batch' | 'single' | 'auto' } = {}): string {
   const path = join(dir, 'bench-config.json');
   writeFileSync(
     path,
     JSON.stringify(
       {
         yotpo: { timeoutMs: 30_000, perPage: overrides.perPage ?? 100 },
-        rivo: { timeoutMs: 30_000, settleDelayMs: overrides.settleDelayMs ?? 5_000, ...(overrides.concurrency ? { concurrency: overrides.concurrency } : {}) },
+        rivo: { timeoutMs: 30_000, settleDelayMs: overrides.settleDelayMs ?? 5_000, sendMode: overrides.sendMode ?? 'batch', ...(overrides.concurrency ? { concurrency: overrides.concurrency } : {}) },
       },
       null,
       2,

@@ -88,6 +88,26 @@ describe('the stages one at a time', () => {
     expect(sb.rivo.customer(String(original.id))?.points_tally).toBe(7 + Number(victim.points_balance));
   });
 
+  it('migrate after a dry run: customers held there are looked up again beside the first load pass, and migrated once', async () => {
+    const victim = sb.shop.yotpoCustomers[5]!;
+    const original = sb.rivo.customer(String(victim.third_party_id))!;
+    sb.rivo.removeCustomer(original.id as never);
+    expect(await run(['migrate', '--dry-run', ...common])).toBe(3);
+    expect(states()).toMatchObject({ unmatched: 1, pending: 59 });
+
+    // Rivo learns the customer between the dry run and the run: the held pass (beside the load) plans it.
+    sb.rivo.addCustomer({ id: original.id as never, email: original.email as string, points_tally: 11 });
+    expect(await run(['migrate', ...common])).toBe(0);
+    expect(states()).toEqual({ migrated: 60 });
+    expect(sb.rivo.customer(String(original.id))?.points_tally).toBe(11 + Number(victim.points_balance));
+    // Every event of the run once, whichever pass sent it.
+    const db = new Database(join(dir, 'm.sqlite'), { readonly: true });
+    const keys = db.prepare("SELECT key FROM events WHERE status = 'done' AND kind = 'points'").pluck().all() as string[];
+    db.close();
+    const notes = sb.rivo.allEvents().map((e) => String(e.internal_note ?? ''));
+    for (const key of keys) expect(notes.filter((n) => n.includes(`[${key}]`)), key).toHaveLength(1);
+  });
+
   it('check: exit 0 when both APIs answer, exit 2 with a wrong key, without printing it', async () => {
     expect(await run(['check', ...common])).toBe(0);
     vi.stubEnv('RIVO_API_KEY', 'wrong-key-d41d8cd9');

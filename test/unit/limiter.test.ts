@@ -57,6 +57,32 @@ describe('RateGate (shared by the Yotpo and Rivo clients)', () => {
     await gate.stop();
   });
 
+  it('at 1,000/s keeps to the budget when every timer fires a millisecond late (whole-millisecond timers, a busy loop)', async () => {
+    const gate = RateGate.perSecond(1000, 32);
+    const starts: number[] = [];
+    const started = Date.now();
+    await drain(
+      Promise.all(
+        Array.from({ length: 3000 }, () =>
+          gate.schedule(async () => {
+            starts.push(Date.now());
+            // Each request costs the event loop a millisecond: the next timer cannot fire on time.
+            vi.setSystemTime(Date.now() + 1);
+          }),
+        ),
+      ),
+    );
+    expect(peak(starts, 1000)).toBeLessThanOrEqual(1000);
+    expect(peak(starts, 1020)).toBeLessThanOrEqual(1000);
+    // The enforced budget is 1,000 per 1,020 ms: 3,000 starts need at least 2 × 1,020 ms.
+    const span = starts.at(-1)! - started;
+    expect(span).toBeGreaterThanOrEqual(2040);
+    // 3,000 starts at 1.02 ms need 3,059 ms; the gate that made up only a quarter interval took 3,229 (5.5 % of the
+    // budget lost); within 1 % now.
+    expect(span).toBeLessThanOrEqual(3000 * 1.02 * 1.01);
+    await gate.stop();
+  });
+
   it('keeps at most maxConcurrent requests open', async () => {
     const gate = new RateGate(1000, 1000, 3);
     let open = 0;
