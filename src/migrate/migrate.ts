@@ -126,11 +126,18 @@ export async function migrate(s: MigrateContext, options: MigrateOptions): Promi
       'warning: Yotpo has not been read completely yet, so a second record elsewhere in Yotpo for one of these pilot customers ' +
         'cannot be ruled out. Run `migrate --dry-run` before the full run.',
     );
-  const report = await planReport(s);
   // A pilot (`--limit N`) stops reading at its limit on purpose: its customers are complete, so it verifies and ends.
   const extractComplete = extractResult !== undefined && (extractResult.done || extractResult.stoppedBy === 'limit');
-  if (s.signal.aborted || !extractComplete || loadSummary.outcome === 'pending')
+  const load = loadSummary;
+  const ends = () => s.signal.aborted || !extractComplete || load.outcome === 'pending';
+  // When verify follows, it renders report.html (with its section): the plan report leaves the page to it.
+  const withPage = ends();
+  let report = await planReport(s, { html: withPage });
+  if (ends()) {
+    // Stopped while the plan report was written without its page: the page too, so it is not the last run's.
+    if (!withPage) report = await planReport(s);
     return { kind: s.signal.aborted ? 'interrupted' : 'unfinished', extract: extractResult, load: loadSummary, totals: report.totals };
+  }
   const planErrors = s.db.prepare("SELECT count(*) FROM problems WHERE kind = 'plan_error'").pluck().get() as number;
   if (planErrors) s.say(`warning: ${planErrors} customers could not be planned (a bug: please report it); they are held as invalid, see the report`);
   const verified = await verifyStage(s);
@@ -144,7 +151,8 @@ export async function migrate(s: MigrateContext, options: MigrateOptions): Promi
     attention,
     states: countByState(s.db),
     totals: report.totals,
-    files: [...new Set([...report.files, ...verified.files])],
+    // The page where it was when the plan report wrote it: plan files, report.html, verify files.
+    files: [...new Set([...report.files, ...verified.files.filter((f) => f.endsWith('.html')), ...verified.files])],
   };
 }
 

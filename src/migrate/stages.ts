@@ -153,6 +153,6 @@ export async function verifyStage(s: MigrateContext): Promise<{ summary: VerifyS
   return { summary, files, totals };
 }
 
-export async function planReport(s: MigrateContext) {
-  return writePlanReport({ db: s.db, outDir: s.config.out, redact: s.config.redact, migrationId: s.migrationId, run: s.reportRun });
+export async function planReport(s: MigrateContext, options: { html?: boolean } = {}) {
+  return writePlanReport({ db: s.db, outDir: s.config.out, redact: s.config.redact, migrationId: s.migrationId, run: s.reportRun, html: options.html });
 }

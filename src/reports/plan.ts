@@ -10,12 +10,17 @@ import { makeRedactor, type Redactor } from './redact.js';
 import { reasonOf, yotpoBirthday } from './rows.js';
 import { collectHistoryTotals } from './history.js';
 import { actionsDescriber, collectAwardTotals } from '../awards/view.js';
-import type { PlanTotals } from './totals.js';
+import { computePlanTotals, type PlanTotals } from './totals.js';
 
 export interface PlanReportOptions extends ReportOptions {
   migrationId: string;
   /** Keep this run's files under `<out>/runs/<id>/` too (see runs.ts). */
   run?: ReportRun;
+  /**
+   * Whether to render `report.html` (default true). `migrate` passes false when verify follows at once: verify renders
+   * the page again with its section, and rendering it twice was a second of a 20,000-customer run's last seconds.
+   */
+  html?: boolean;
 }
 
 /** Columns of plan.csv, in order. Credit columns are decimals (cents / 100, two places). */
@@ -142,11 +147,12 @@ export async function writePlanReport(opts: PlanReportOptions): Promise<{ files:
   const { dir, latest } = reportDirs(opts.outDir, opts.run);
   const redactor = makeRedactor(redact);
   const csv = await writeCsvFile(join(dir, 'plan.csv'), PLAN_COLUMNS, planRows(db, redactor));
-  const html = await writeReportHtml(db, opts.outDir, { migrationId, generatedAt, redactor, run: opts.run });
-  const totals = html.data.plan;
+  const html = opts.html === false ? null : await writeReportHtml(db, opts.outDir, { migrationId, generatedAt, redactor, run: opts.run });
+  const totals = html ? html.data.plan : computePlanTotals(db, { migrationId, generatedAt });
   const history = collectHistoryTotals(db);
   const awards = collectAwardTotals(db);
   const json = await writeTextFile(join(dir, 'plan.json'), `${JSON.stringify({ ...totals, ...(history ? { history } : {}), ...(awards ? { oneTimeActions: awards } : {}) }, null, 2)}\n`);
-  if (latest === null) return { files: [csv, json, html.path], totals, runDir: null };
-  return { files: [publishLatest(csv, latest), publishLatest(json, latest), html.path], totals, runDir: dir };
+  const page = html ? [html.path] : [];
+  if (latest === null) return { files: [csv, json, ...page], totals, runDir: null };
+  return { files: [publishLatest(csv, latest), publishLatest(json, latest), ...page], totals, runDir: dir };
 }
