@@ -23,12 +23,8 @@ export interface VerifyData {
   /** Customers in the window whose Rivo values are read (eligible, and with nothing still in the air). */
   toRead(limitSeq: number): number;
   inWindow(limitSeq: number): number;
-  /**
-   * For a chunk of customers consecutive in `seq` (as `iterateCustomers` gives them): which are eligible, and each
-   * one's events in the order verify folds them. Two statements per chunk rather than two per customer: per
-   * customer they were a third of verify's CPU on 20,000 customers.
-   */
-  chunkData(seqFrom: number, seqTo: number): { eligible: Set<string>; events: Map<string, EventRow[]> };
+  eligible(customerKey: string): boolean;
+  eventsOf(customerKey: string): EventRow[];
   tierNames(): Map<string, string>;
   /** Upserts a customer's row and records its problems once (`recordProblemOnce`). */
   write(result: VerifyResultRow, problems: readonly PendingProblem[]): void;
@@ -39,11 +35,7 @@ export interface VerifyData {
 
 export function verifyData(db: Db): VerifyData {
   const upsert = statement(db, UPSERT_SQL);
-  const eligibleIn = pluckStatement(db, `SELECT c.key FROM customers c WHERE c.seq BETWEEN ? AND ? AND ${ELIGIBLE_SQL}`);
-  const eventsIn = statement(
-    db,
-    'SELECT e.* FROM customers c JOIN events e ON e.customer_key = c.key WHERE c.seq BETWEEN ? AND ? ORDER BY c.seq, e.done_at, e.generation, e.created_at, e.key',
-  );
+  const eligible = pluckStatement(db, `SELECT 1 FROM customers c WHERE c.key = ? AND ${ELIGIBLE_SQL}`);
   return {
     toRead: (limitSeq) =>
       pluckStatement(
@@ -52,15 +44,8 @@ export function verifyData(db: Db): VerifyData {
            AND NOT EXISTS (SELECT 1 FROM events u WHERE u.customer_key = c.key AND u.status IN ('planned','in_flight','uncertain'))`,
       ).get(limitSeq) as number,
     inWindow: (limitSeq) => pluckStatement(db, 'SELECT count(*) FROM customers WHERE seq <= ?').get(limitSeq) as number,
-    chunkData: (seqFrom, seqTo) => {
-      const events = new Map<string, EventRow[]>();
-      for (const e of eventsIn.all(seqFrom, seqTo) as EventRow[]) {
-        const list = events.get(e.customer_key);
-        if (list) list.push(e);
-        else events.set(e.customer_key, [e]);
-      }
-      return { eligible: new Set(eligibleIn.all(seqFrom, seqTo) as string[]), events };
-    },
+    eligible: (key) => eligible.get(key) !== undefined,
+    eventsOf: (key) => statement(db, 'SELECT * FROM events WHERE customer_key = ? ORDER BY done_at, generation, created_at, key').all(key) as EventRow[],
     tierNames: () =>
       new Map((statement(db, 'SELECT id, name FROM rivo_tiers').all() as { id: string; name: string }[]).map((t) => [t.id, t.name])),
     write: (result, problems) => {

@@ -92,8 +92,7 @@ export async function verify(options: VerifyOptions): Promise<VerifySummary> {
 
   let seen = 0;
   for (const batch of chunks(iterateCustomers(db, 'seq <= ?', [limitSeq], chunkSize), chunkSize)) {
-    const { eligible, events } = data.chunkData(batch[0]!.seq, batch[batch.length - 1]!.seq);
-    const all = batch.map((row) => prepare(row, events.get(row.key) ?? [], eligible.has(row.key), checkedAt, rules, tierNames));
+    const all = batch.map((row) => prepare(row, data.eventsOf(row.key), data.eligible(row.key), checkedAt, rules, tierNames));
     const works = all.filter((w): w is Checked => w.result !== null);
     await Promise.all(
       works
