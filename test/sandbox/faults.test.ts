@@ -80,6 +80,32 @@ describe('faults by count (failNext)', () => {
     expect(s.rivo.eventsFor(id).map((e) => e.points_diff)).toEqual([1, 2, 3]);
   });
 
+  it('lateApply: the client sees the socket drop, the write lands lateApplyMs later; reads are left alone', async () => {
+    const { s, id } = await start({ faults: { lateApplyMs: 400 } });
+    s.failNext('rivo', 1, 'lateApply');
+    expect((await rget(s, `/customers/${id}`)).status).toBe(200);
+    const t0 = Date.now();
+    const err = await transportError(rsend(s, 'POST', '/points_events', event(id, 5, { internal_note: 'late-1' })));
+    expect(err).toMatch(/fetch failed|socket|ECONNRESET|closed/i);
+    expect(Date.now() - t0).toBeLessThan(300);
+    expect(s.rivo.eventsFor(id)).toHaveLength(0);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(s.rivo.eventsFor(id).map((e) => e.internal_note)).toEqual(['late-1']);
+  });
+
+  it('lateApply by probability is drawn only when set: the other faults keep their seeded stream', async () => {
+    const draws = async (faults: Parameters<typeof startSandbox>[0]['faults']) => {
+      const { s, id } = await start({ faults });
+      const out: number[] = [];
+      for (let i = 0; i < 30; i++) out.push((await rsend(s, 'POST', '/points_events', event(id, 1)).catch(() => ({ status: 0 }))).status);
+      await sb?.close();
+      sb = undefined;
+      return out;
+    };
+    const base = await draws({ error5xx: 0.3 });
+    expect(await draws({ error5xx: 0.3, lateApply: 0 })).toEqual(base);
+  });
+
   it('slow: the write is applied before the delayed answer arrives', async () => {
     const { s, id } = await start({ faults: { slowMs: 400 } });
     s.failNext('rivo', 1, 'slow');
