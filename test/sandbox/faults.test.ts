@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { startSandbox, type FaultOptions, type Sandbox } from '../../src/sandbox/index.js';
 import { event, rget, rsend, transportError, yget } from './helpers.js';
 
 let sb: Sandbox | undefined;
@@ -94,7 +94,7 @@ describe('faults by count (failNext)', () => {
   });
 
   it('lateApply by probability is drawn only when set: the other faults keep their seeded stream', async () => {
-    const draws = async (faults: Parameters<typeof startSandbox>[0]['faults']) => {
+    const draws = async (faults: FaultOptions) => {
       const { s, id } = await start({ faults });
       const out: number[] = [];
       for (let i = 0; i < 30; i++) out.push((await rsend(s, 'POST', '/points_events', event(id, 1)).catch(() => ({ status: 0 }))).status);
