@@ -11,7 +11,8 @@ import { startSandboxProc } from './lib/sandbox-proc.js';
  *     events it ends with were done: the "remaining 1%" is from then to the process's exit (the last sends, the
  *     report and verify);
  *  2. a second `migrate` is SIGKILLed when 99% of that many events are done; a third `migrate` on the same DB
- *     resumes it to the end (settling the writes that were in flight, after `settleDelayMs`).
+ *     resumes it to the end (settling the writes that were in flight: what Rivo has at once, what it does not after
+ *     `settleDelayMs`).
  * Ratio: the resumed run's wall time / the reference's remaining 1% (target <= 1.5, issue 13). The resumed run's exactness is
  * checked from its own verify (no duplicates, no mismatch).
  */
@@ -122,12 +123,14 @@ export async function benchResume(options: ResumeOptions = {}): Promise<BenchRes
     const resumed = killed.resumed!;
     if (resumed.exitCode !== 0 && resumed.exitCode !== 3) throw new Error(`resumed migrate exited ${resumed.exitCode}: ${resumed.stderrTail}`);
     const verify = (resumed.summary?.verify ?? {}) as { duplicates?: number; outcomes?: { mismatch?: number; missing?: number } };
-    const load = (resumed.summary?.load ?? {}) as { interruptedAtStart?: number; events?: { landedThisRun?: number } };
+    const load = (resumed.summary?.load ?? {}) as { interruptedAtStart?: number; events?: { landedThisRun?: number }; settled?: { found?: number; absent?: number } };
     const exact = verify.duplicates === 0 && verify.outcomes?.mismatch === 0 && verify.outcomes?.missing === 0;
     const ratio = resumed.wallMs / lastOnePctMs;
     const lines = [
       `resume: killed at ${killed.samples.at(-1)?.done ?? '?'} of ${ref.total} events done; the resumed run took ${fmt.s(resumed.wallMs)} ` +
-        `(${load.interruptedAtStart ?? '?'} writes were in flight at the kill and settled by read-back; ${load.events?.landedThisRun ?? '?'} events sent; ` +
+        `(${load.interruptedAtStart ?? '?'} writes were in flight at the kill and settled by read-back: ${load.settled?.found ?? '?'} found, ` +
+        `${load.settled?.absent ?? '?'} proven absent and sent again (a write not found at once is read again after settleDelayMs); ` +
+        `${load.events?.landedThisRun ?? '?'} events sent; ` +
         `${killed.resumeStats?.yotpo.requests ?? '?'} Yotpo and ${killed.resumeStats?.rivo.requests ?? '?'} Rivo requests); exact: ${exact ? 'yes' : 'NO'} ` +
         `(duplicates ${verify.duplicates ?? '?'}, mismatches ${verify.outcomes?.mismatch ?? '?'})`,
     ];

@@ -8,6 +8,7 @@ import { afterRound } from './policy/rounds.js';
 import { Pool } from './pool.js';
 import { ProgressMeter, type LoadProgress } from './progress.js';
 import { Sender } from './send.js';
+import type { ReadBackMoment } from './policy/settle-rule.js';
 import { settleCustomer } from './settle.js';
 import { isSendable, plannedEvents, pointsSettledDone, sendableCustomers, uncertainCustomers, uncertainEventsOf, type Scope } from './queries.js';
 
@@ -19,7 +20,8 @@ export type { LoadProgress } from './progress.js';
  * what a read-back proves, how customers are packed into requests, what follows a round, the retry budget); putting
  * a unit on the wire and recording the answers is `send.ts`; reading a customer back is `settle.ts`.
  *
- * One round = settle (wait `settleDelayMs` once, then read back every customer with an uncertain write) and, at the
+ * One round = settle (read back every customer with an uncertain write at once; those with writes not found are read
+ * again after waiting `settleDelayMs` once, and only that read may conclude absent) and, at the
  * same time, one pass over the sendable customers: a customer with an uncertain write is not sendable, so the
  * settle delay is spent sending everyone else rather than waiting. A customer's tier and birthday updates follow its
  * points as soon as they land, in the same pass. Both draw on one pool of slots (`pool.ts`), the runner's only
@@ -186,7 +188,7 @@ export class LoadEngine {
   }
 
   /**
-   * Settles the given customers' uncertain writes now (waiting `settleDelayMs` once first): rollback uses it before
+   * Settles the given customers' uncertain writes now (what is not found at once is read again after `settleDelayMs`): rollback uses it before
    * planning. Returns the customers still unsettled.
    */
   async settleCustomers(customerKeys: string[]): Promise<string[]> {
@@ -205,13 +207,28 @@ export class LoadEngine {
   }
 
   private async settleNow(customerKeys: string[]): Promise<string[]> {
-    const keys = customerKeys.filter((k) => uncertainEventsOf(this.o.db, k).length > 0);
-    if (keys.length) {
-      await this.sleep(this.o.settleDelayMs);
-      if (!this.pool.stopped()) await this.pool.each(keys, (k) => this.settleCustomer(k));
-    }
+    await this.settleTwice(customerKeys.filter((k) => this.uncertain(k)));
     if (this.pool.error) throw this.pool.error;
-    return keys.filter((k) => uncertainEventsOf(this.o.db, k).length > 0);
+    return customerKeys.filter((k) => this.uncertain(k));
+  }
+
+  /**
+   * Reads these customers back at once and settles what is found (a key found is proof whenever it is read); only
+   * the customers with writes not found wait `settleDelayMs` (once for all: a slow server may still be applying
+   * them) and are read again, and only that second read may conclude absent or held (`policy/settle-rule.ts`).
+   */
+  private async settleTwice(keys: string[]): Promise<void> {
+    if (!keys.length) return;
+    await this.pool.each(keys, (k) => this.settleCustomer(k, 'early'));
+    const waiting = keys.filter((k) => this.uncertain(k) && !this.budget.exhausted(k));
+    if (!waiting.length || this.pool.stopped()) return;
+    await this.sleep(this.o.settleDelayMs);
+    if (this.pool.stopped()) return;
+    await this.pool.each(waiting, (k) => this.settleCustomer(k, 'after-delay'));
+  }
+
+  private uncertain(customerKey: string): boolean {
+    return uncertainEventsOf(this.o.db, customerKey).length > 0;
   }
 
   private finish(): EngineStats {
@@ -233,17 +250,14 @@ export class LoadEngine {
     const keys = this.toSettle();
     if (!keys.length) return 0;
     this.o.log?.(`settling ${keys.length} customer(s) with uncertain writes by reading Rivo back`);
-    // Once per round, not per customer: a slow server may still be applying what it did not answer.
-    await this.sleep(this.o.settleDelayMs);
-    if (this.pool.stopped()) return 0;
     this.progress('settle', true);
-    await this.pool.each(keys, (k) => this.settleCustomer(k));
+    await this.settleTwice(keys);
     return keys.length;
   }
 
   /** Reads the customer back and decides its uncertain writes (`settle.ts`); then checks for a half-applied set. */
-  private async settleCustomer(customerKey: string): Promise<void> {
-    const r = await settleCustomer({ db: this.o.db, rivo: this.o.rivo, profile: this.profile }, customerKey);
+  private async settleCustomer(customerKey: string, moment: ReadBackMoment): Promise<void> {
+    const r = await settleCustomer({ db: this.o.db, rivo: this.o.rivo, profile: this.profile }, customerKey, moment);
     this.commits?.join();
     this.stats.settled.found += r.found;
     this.stats.settled.absent += r.absent;

@@ -5,7 +5,7 @@ import type { EventRow } from '../ledger/types.js';
 import type { RivoApi } from '../rivo/api.js';
 import type { RivoProfile } from '../rivo/profile.js';
 import { keyCounts, readBack } from '../rivo/readback.js';
-import { decideReadBack, updateApplied } from './policy/settle-rule.js';
+import { decideReadBack, decideUpdate, type ReadBackMoment } from './policy/settle-rule.js';
 import { confirmedKeysOf, uncertainEventsOf } from './queries.js';
 
 /**
@@ -13,7 +13,8 @@ import { confirmedKeysOf, uncertainEventsOf } from './queries.js';
  * proves is decided in `policy/settle-rule.ts`: points events by their key in `internal_note` (found once → done;
  * more than once → done and a loud duplicate; not found → planned again only when the read-back proves the listing
  * complete (`rivo/readback.ts`), otherwise held: never resent on a guess); tier and birthday updates by the
- * customer's current value.
+ * customer's current value. An `early` read (before `settleDelayMs`) settles only what it finds; the rest stays
+ * uncertain, untouched, for the read after the delay, which alone may conclude absent or held.
  */
 
 export interface SettleDeps {
@@ -28,13 +29,20 @@ export interface SettleOutcome {
   duplicates: { key: string; rivoEventIds: string[] }[];
   /** Why some writes stay uncertain although Rivo answered (the listing was not proven complete). */
   held: string | null;
-  /** A read-back that failed outright. */
+  /** A read-back that failed outright (after the delay only: an early read that fails is simply made again later). */
   unreadable: string | null;
+  /** Writes an early read did not find: still uncertain, to be read again after the delay. */
+  waiting: number;
 }
 
-export async function settleCustomer(deps: SettleDeps, customerKey: string): Promise<SettleOutcome> {
+export async function settleCustomer(deps: SettleDeps, customerKey: string, moment: ReadBackMoment): Promise<SettleOutcome> {
   const { db, rivo } = deps;
-  const out: SettleOutcome = { found: 0, absent: 0, duplicates: [], held: null, unreadable: null };
+  const out: SettleOutcome = { found: 0, absent: 0, duplicates: [], held: null, unreadable: null, waiting: 0 };
+  const unreadable = (err: unknown, count: number) => {
+    if (err instanceof AuthenticationError || !(err instanceof HttpError)) throw err;
+    if (moment === 'early') out.waiting += count;
+    else out.unreadable = `read-back failed: ${err.summary()}`;
+  };
   const rows = uncertainEventsOf(db, customerKey);
   if (!rows.length) return out;
 
@@ -44,12 +52,11 @@ export async function settleCustomer(deps: SettleDeps, customerKey: string): Pro
     try {
       rb = await readBack(rivo, rivoId, deps.profile, confirmed);
     } catch (err) {
-      if (err instanceof AuthenticationError || !(err instanceof HttpError)) throw err;
-      out.unreadable = `read-back failed: ${err.summary()}`;
+      unreadable(err, group.length);
       continue;
     }
     const keys = group.map((r) => r.key);
-    const d = decideReadBack(keys, keyCounts(rb.events, keys), keyCounts(rb.events, confirmed), rb.unproven);
+    const d = decideReadBack(keys, keyCounts(rb.events, keys), keyCounts(rb.events, confirmed), rb.unproven, moment);
     markDone(db, d.done);
     markDoneWithDuplicates(db, d.duplicates);
     if (d.held) {
@@ -60,6 +67,7 @@ export async function settleCustomer(deps: SettleDeps, customerKey: string): Pro
       out.absent += d.resend.length;
     }
     out.found += d.done.length;
+    out.waiting += d.waiting.length;
     out.duplicates.push(...d.duplicates);
   }
 
@@ -68,18 +76,18 @@ export async function settleCustomer(deps: SettleDeps, customerKey: string): Pro
     try {
       snapshot = await rivo.getCustomer(rivoId);
     } catch (err) {
-      if (err instanceof AuthenticationError || !(err instanceof HttpError)) throw err;
-      out.unreadable = `read-back failed: ${err.summary()}`;
+      unreadable(err, group.length);
       continue;
     }
     for (const row of group) {
-      if (updateApplied(snapshot, row)) {
+      const d = decideUpdate(snapshot, row, moment);
+      if (d === 'done') {
         markDone(db, [{ key: row.key }]);
         out.found++;
-      } else {
+      } else if (d === 'absent') {
         markAbsent(db, [row.key]);
         out.absent++;
-      }
+      } else out.waiting++;
     }
   }
   return out;

@@ -4,7 +4,8 @@ import { BadRequest, jsonAnswer, parseBody, parseQuery, readBody, writeAnswer, t
 
 /**
  * The request pipeline both stand-ins share, in the order a real service would meet a request:
- * arrival → latency → path prefix → auth → rate limit → injected fault → handler → (slow / lost answer) → answer.
+ * arrival → latency → path prefix → auth → rate limit → injected fault → handler → (slow / lost answer) → answer
+ * (a late apply: the socket is dropped first and the handler runs later).
  * Only the handler differs between Yotpo and Rivo.
  */
 
@@ -118,20 +119,31 @@ async function handle(spec: SideSpec, waits: Waits, req: IncomingMessage, res: S
       break;
   }
 
-  let answer: Answer;
-  try {
-    const host = req.headers.host ?? 'localhost';
-    answer = spec.route({
-      method,
-      path,
-      query: parseQuery(url.searchParams),
-      headers: req.headers,
-      body: () => parseBody(req.headers['content-type'], raw),
-      baseUrl: `http://${host}${spec.prefix}`,
-    });
-  } catch (err) {
-    answer = err instanceof BadRequest ? jsonAnswer(400, { error: err.message }) : jsonAnswer(500, { error: 'Internal Server Error' });
+  const apply = (): Answer => {
+    try {
+      const host = req.headers.host ?? 'localhost';
+      return spec.route({
+        method,
+        path,
+        query: parseQuery(url.searchParams),
+        headers: req.headers,
+        body: () => parseBody(req.headers['content-type'], raw),
+        baseUrl: `http://${host}${spec.prefix}`,
+      });
+    } catch (err) {
+      return err instanceof BadRequest ? jsonAnswer(400, { error: err.message }) : jsonAnswer(500, { error: 'Internal Server Error' });
+    }
+  };
+
+  // The client sees its connection drop now; the write lands later (a close of the sandbox first cancels it).
+  if (fault.lateApplyMs && fault.lateApplyMs > 0) {
+    req.socket.destroy();
+    await waits.sleep(fault.lateApplyMs);
+    apply();
+    return;
   }
+
+  const answer = apply();
 
   // Whatever the handler applied stays applied from here on: a slow or lost answer does not undo it.
   if (fault.slowMs > 0) await waits.sleep(fault.slowMs);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { startSandbox, type FaultOptions, type Sandbox } from '../../src/sandbox/index.js';
 import { event, rget, rsend, transportError, yget } from './helpers.js';
 
 let sb: Sandbox | undefined;
@@ -78,6 +78,32 @@ describe('faults by count (failNext)', () => {
     s.failNext('rivo', 1, 'lostAnswer');
     await transportError(rsend(s, 'POST', '/points_events/batch', { points_events: [event(id, 1), event(id, 2), event(id, 3)] }));
     expect(s.rivo.eventsFor(id).map((e) => e.points_diff)).toEqual([1, 2, 3]);
+  });
+
+  it('lateApply: the client sees the socket drop, the write lands lateApplyMs later; reads are left alone', async () => {
+    const { s, id } = await start({ faults: { lateApplyMs: 400 } });
+    s.failNext('rivo', 1, 'lateApply');
+    expect((await rget(s, `/customers/${id}`)).status).toBe(200);
+    const t0 = Date.now();
+    const err = await transportError(rsend(s, 'POST', '/points_events', event(id, 5, { internal_note: 'late-1' })));
+    expect(err).toMatch(/fetch failed|socket|ECONNRESET|closed/i);
+    expect(Date.now() - t0).toBeLessThan(300);
+    expect(s.rivo.eventsFor(id)).toHaveLength(0);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(s.rivo.eventsFor(id).map((e) => e.internal_note)).toEqual(['late-1']);
+  });
+
+  it('lateApply by probability is drawn only when set: the other faults keep their seeded stream', async () => {
+    const draws = async (faults: FaultOptions) => {
+      const { s, id } = await start({ faults });
+      const out: number[] = [];
+      for (let i = 0; i < 30; i++) out.push((await rsend(s, 'POST', '/points_events', event(id, 1)).catch(() => ({ status: 0 }))).status);
+      await sb?.close();
+      sb = undefined;
+      return out;
+    };
+    const base = await draws({ error5xx: 0.3 });
+    expect(await draws({ error5xx: 0.3, lateApply: 0 })).toEqual(base);
   });
 
   it('slow: the write is applied before the delayed answer arrives', async () => {

@@ -9,7 +9,15 @@ import { sameDob } from '../../util/dates.js';
  *  - not found → planned again (`resend`), but ONLY when the listing was proven complete; when it was not (`unproven`
  *    says why), the write is held: it stays uncertain and is never resent on a guess.
  * A key confirmed earlier that the listing now shows twice is a duplicate too (a resend that should not have been).
+ *
+ * When the read is made matters only for "not found". A found key is proof whenever it is read; a missing one may be a
+ * write a slow server is still applying, so only a read made `settleDelayMs` after the writes became uncertain
+ * (`moment: 'after-delay'`) may conclude absent (or held). An `'early'` read (made at once, to settle what is already
+ * there without waiting) leaves every missing key `waiting`: still uncertain, read again after the delay.
  */
+
+/** `early`: made before `settleDelayMs` passed, so it may only confirm; `after-delay`: may also conclude absent. */
+export type ReadBackMoment = 'early' | 'after-delay';
 
 export interface ListedMatch {
   id: string;
@@ -22,6 +30,8 @@ export interface ReadBackDecision {
   resend: string[];
   /** Not found, but absence is not proven: stay uncertain, with the reason. */
   held: { keys: string[]; reason: string } | null;
+  /** Not found by an early read: nothing concluded, read again after the delay. */
+  waiting: string[];
 }
 
 export function decideReadBack(
@@ -32,8 +42,9 @@ export function decideReadBack(
   confirmed: ReadonlyMap<string, readonly ListedMatch[]>,
   /** Why the listing is not proven complete; null when it is. */
   unproven: string | null,
+  moment: ReadBackMoment,
 ): ReadBackDecision {
-  const out: ReadBackDecision = { done: [], duplicates: [], resend: [], held: null };
+  const out: ReadBackDecision = { done: [], duplicates: [], resend: [], held: null, waiting: [] };
   const absent: string[] = [];
   for (const key of uncertainKeys) {
     const matches = listed.get(key) ?? [];
@@ -42,7 +53,8 @@ export function decideReadBack(
     else absent.push(key);
   }
   for (const [key, matches] of confirmed) if (matches.length > 1) out.duplicates.push({ key, rivoEventIds: matches.map((m) => m.id) });
-  if (absent.length && unproven) out.held = { keys: absent, reason: unproven };
+  if (moment === 'early') out.waiting = absent;
+  else if (absent.length && unproven) out.held = { keys: absent, reason: unproven };
   else out.resend = absent;
   return out;
 }
@@ -54,4 +66,17 @@ export function decideReadBack(
 export function updateApplied(snapshot: Pick<RivoCustomerSnapshot, 'tierId' | 'dob'> | null, update: { kind: string; value: string | null }): boolean {
   if (snapshot === null) return false;
   return update.kind === 'tier' ? snapshot.tierId === update.value : sameDob(snapshot.dob, update.value);
+}
+
+/**
+ * What a read of the customer proves about a tier or birthday update: the value in place → done, whenever read;
+ * otherwise absent (sent again) only after the delay, `wait` before it (a slow server may still be applying it).
+ */
+export function decideUpdate(
+  snapshot: Pick<RivoCustomerSnapshot, 'tierId' | 'dob'> | null,
+  update: { kind: string; value: string | null },
+  moment: ReadBackMoment,
+): 'done' | 'absent' | 'wait' {
+  if (updateApplied(snapshot, update)) return 'done';
+  return moment === 'early' ? 'wait' : 'absent';
 }
