@@ -37,6 +37,11 @@ export interface RequestSpec {
   writeMayApplyOnError?: boolean;
   /** Expected statuses; anything else is an error. Default: 200–299. */
   okStatus?: (status: number) => boolean;
+  /**
+   * Called once per attempt after the rate gate let the request go and before its bytes are handed to the HTTP client
+   * (the loader's sent journal: `load/sent-journal.ts`). If it throws, nothing leaves.
+   */
+  onLeave?: () => void;
 }
 
 export interface HttpResponse<T = unknown> {
@@ -100,6 +105,7 @@ export class HttpClient {
       data = encoding === 'form' ? formEncode(spec.body) : JSON.stringify(spec.body);
       headers['Content-Type'] = encoding === 'form' ? 'application/x-www-form-urlencoded' : 'application/json';
     }
+    spec.onLeave?.();
     this.options.onRequest?.();
     let res;
     try {

@@ -9,8 +9,9 @@ import { Pool } from './pool.js';
 import { ProgressMeter, type LoadProgress } from './progress.js';
 import { Sender } from './send.js';
 import type { ReadBackMoment } from './policy/settle-rule.js';
+import { journalReader, openSentJournal, removeSettledJournals, type SentJournal } from './sent-journal.js';
 import { settleCustomer } from './settle.js';
-import { isSendable, plannedEvents, pointsSettledDone, sendableCustomers, uncertainCustomers, uncertainEventsOf, type Scope } from './queries.js';
+import { isSendable, plannedEvents, pointsSettledDone, sendableCustomers, uncertainCustomers, uncertainEventsOf, unsettledOfRun, type Scope } from './queries.js';
 
 export type { LoadProgress } from './progress.js';
 
@@ -120,6 +121,9 @@ export class LoadEngine {
   private round = 0;
   /** Group commit while the engine runs (`ledger/durable.ts`); none outside `run` / `settleCustomers`. */
   private commits: GroupCommit | null = null;
+  private journal: SentJournal | null = null;
+  /** Which uncertain writes provably never left a stopped run (file DBs only). */
+  private readonly neverLeft: ((requestId: string | null) => boolean) | undefined;
 
   constructor(private readonly o: EngineOptions) {
     if (o.batchSize < 1 || o.batchSize > 10) throw new Error(`batchSize must be 1..10, got ${o.batchSize}`);
@@ -149,13 +153,30 @@ export class LoadEngine {
       },
       fail: (customerKey, error) => this.fail(customerKey, error),
       isolate: (customerKey) => this.singleOnly.add(customerKey),
+      left: (requestId) => this.journal?.left(requestId),
       log: o.log,
     });
+    const file = dbFile(o.db);
+    this.neverLeft = file ? journalReader(file).neverLeft : undefined;
   }
 
   /** Rounds of settle-then-send until nothing is left that this run may do. Throws only what must stop the run. */
   async run(): Promise<EngineStats> {
-    return this.withGroupCommit(() => this.rounds());
+    return this.withJournal(() => this.withGroupCommit(() => this.rounds()));
+  }
+
+  /** This run's sent journal (`sent-journal.ts`), open while it may send; journals nothing unsettled needs go after. */
+  private async withJournal<T>(fn: () => Promise<T>): Promise<T> {
+    const path = dbFile(this.o.db);
+    if (!path || this.journal) return fn();
+    this.journal = openSentJournal(path, this.sender.journalRunId);
+    try {
+      return await fn();
+    } finally {
+      this.journal.close();
+      this.journal = null;
+      removeSettledJournals(path, (runId) => unsettledOfRun(this.o.db, runId));
+    }
   }
 
   private async rounds(): Promise<EngineStats> {
@@ -257,7 +278,7 @@ export class LoadEngine {
 
   /** Reads the customer back and decides its uncertain writes (`settle.ts`); then checks for a half-applied set. */
   private async settleCustomer(customerKey: string, moment: ReadBackMoment): Promise<void> {
-    const r = await settleCustomer({ db: this.o.db, rivo: this.o.rivo, profile: this.profile }, customerKey, moment);
+    const r = await settleCustomer({ db: this.o.db, rivo: this.o.rivo, profile: this.profile, neverLeft: this.neverLeft }, customerKey, moment);
     this.commits?.join();
     this.stats.settled.found += r.found;
     this.stats.settled.absent += r.absent;
@@ -358,6 +379,11 @@ export class LoadEngine {
   private progress(phase: LoadProgress['phase'], force = false): void {
     this.meter.report(phase, this.round, force);
   }
+}
+
+/** The DB's file, or null for a DB with none (in memory, temporary): no journal there. */
+function dbFile(db: Db): string | null {
+  return !db.memory && db.name && db.name !== ':memory:' ? db.name : null;
 }
 
 /**

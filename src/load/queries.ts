@@ -84,6 +84,13 @@ export function uncertainCustomers(db: Db, maxSeq: number, only?: ReadonlySet<st
   return only ? keys.filter((k) => only.has(k)) : keys;
 }
 
+/** Whether any write of this run (request ids `<runId>-…`) is still in flight or uncertain. */
+export function unsettledOfRun(db: Db, runId: string): boolean {
+  return !!statement(db, "SELECT 1 FROM events WHERE status IN ('in_flight','uncertain') AND batch_id LIKE ? ESCAPE '\\' LIMIT 1").get(
+    `${runId.replace(/[\\%_]/g, '\\$&')}-%`,
+  );
+}
+
 export function uncertainEventsOf(db: Db, customerKey: string): EventRow[] {
   return statement(db, "SELECT * FROM events WHERE customer_key = ? AND status = 'uncertain' ORDER BY key").all(customerKey) as EventRow[];
 }

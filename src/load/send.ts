@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/open.js';
 import { markAbsent, markDone, markInFlight, markRejected, markUncertain } from '../ledger/events.js';
 import type { EventRow } from '../ledger/types.js';
-import type { RivoApi, RivoEvent } from '../rivo/api.js';
+import type { RivoApi, RivoEvent, WriteOptions } from '../rivo/api.js';
 import type { BatchItemOutcome } from '../rivo/batch-answer.js';
 import type { RivoProfile } from '../rivo/profile.js';
 import type { EngineStats } from './engine.js';
@@ -37,6 +37,8 @@ export interface SendContext {
   fail(customerKey: string, error: string): void;
   /** A customer whose batch was refused as a whole: sent one event per request from now on. */
   isolate(customerKey: string): void;
+  /** A write request is leaving (`sent-journal.ts`): called after the rate gate, before the bytes go. */
+  left?(requestId: string): void;
   log?: (line: string) => void;
 }
 
@@ -76,12 +78,13 @@ export class Sender {
       const body = chunk.map(toOutgoing);
       const owners = [...new Set(chunk.map((e) => e.customer_key))];
       this.c.tick();
-      markInFlight(db, keys, this.requestId('b'));
+      const requestId = this.requestId('b');
+      markInFlight(db, keys, requestId);
       stats.batchesSent++;
       let answer;
       try {
         await this.c.intentsOnDisk();
-        answer = await rivo.createEventsBatch(body, this.c.profile);
+        answer = await rivo.createEventsBatch(body, this.c.profile, this.leaving(requestId));
       } catch (err) {
         this.c.tick();
         this.writeFailed(err, keys, owners, 'batch');
@@ -132,12 +135,13 @@ export class Sender {
       if (this.c.stopped()) return false;
       const body = toOutgoing(row);
       this.c.tick();
-      markInFlight(db, [row.key], this.requestId('s'));
+      const requestId = this.requestId('s');
+      markInFlight(db, [row.key], requestId);
       stats.singlesSent++;
       let created: RivoEvent | null;
       try {
         await this.c.intentsOnDisk();
-        created = await rivo.createEvent(body);
+        created = await rivo.createEvent(body, this.leaving(requestId));
       } catch (err) {
         this.c.tick();
         this.writeFailed(err, [row.key], [customer.key], 'single');
@@ -161,12 +165,13 @@ export class Sender {
         return;
       }
       this.c.tick();
-      markInFlight(db, [row.key], this.requestId('u'));
+      const requestId = this.requestId('u');
+      markInFlight(db, [row.key], requestId);
       stats.updatesSent++;
       try {
         await this.c.intentsOnDisk();
-        if (row.kind === 'tier') await rivo.setVipTier(row.rivo_id, row.value);
-        else await rivo.setDob(row.rivo_id, row.value);
+        if (row.kind === 'tier') await rivo.setVipTier(row.rivo_id, row.value, this.leaving(requestId));
+        else await rivo.setDob(row.rivo_id, row.value, this.leaving(requestId));
       } catch (err) {
         this.c.tick();
         this.writeFailed(err, [row.key], [customer.key], 'single');
@@ -197,7 +202,17 @@ export class Sender {
       log?.(`${mode === 'batch' ? `a batch of ${keys.length} event(s)` : `event ${keys[0]}`} has an uncertain outcome (${(err as Error).message}); it will be settled by read-back`);
   }
 
+  /** The run's id: the prefix of every request id it writes with an intent (`sent-journal.ts` files by it). */
+  get journalRunId(): string {
+    return this.runId;
+  }
+
   private requestId(kind: string): string {
     return `${this.runId}-${kind}${++this.requestSeq}`;
+  }
+
+  private leaving(requestId: string): WriteOptions {
+    const left = this.c.left;
+    return left ? { onLeave: () => left(requestId) } : {};
   }
 }

@@ -21,6 +21,8 @@ export interface SettleDeps {
   db: Db;
   rivo: RivoApi;
   profile: RivoProfile;
+  /** True when the write's request provably never left its run (`sent-journal.ts`); absent: never proven. */
+  neverLeft?: (requestId: string | null) => boolean;
 }
 
 export interface SettleOutcome {
@@ -43,8 +45,16 @@ export async function settleCustomer(deps: SettleDeps, customerKey: string, mome
     if (moment === 'early') out.waiting += count;
     else out.unreadable = `read-back failed: ${err.summary()}`;
   };
-  const rows = uncertainEventsOf(db, customerKey);
+  let rows = uncertainEventsOf(db, customerKey);
   if (!rows.length) return out;
+  // A write whose request never left the run that was stopped is not in Rivo: planned again at once, no read, no wait.
+  const notSent = deps.neverLeft ? rows.filter((r) => deps.neverLeft!(r.batch_id)) : [];
+  if (notSent.length) {
+    markAbsent(db, notSent.map((r) => r.key), `never sent: the run that wrote its intent (request ${notSent[0]!.batch_id}) stopped before the request left`);
+    out.absent += notSent.length;
+    rows = rows.filter((r) => !notSent.includes(r));
+    if (!rows.length) return out;
+  }
 
   for (const [rivoId, group] of groupBy(rows.filter((r) => r.kind === 'points'), (r) => r.rivo_id)) {
     const confirmed = confirmedKeysOf(db, customerKey, rivoId);

@@ -41,6 +41,11 @@ export interface RivoEventsPage {
   meta: Record<string, unknown> | null;
 }
 
+/** For a write: told when its request leaves (after the rate gate, before the HTTP client), once per attempt. */
+export interface WriteOptions {
+  onLeave?: () => void;
+}
+
 /**
  * Everything the tool does to Rivo. The planner and verifier read; the loader writes. Implemented over HTTP by
  * `RivoClient`; tests may give a fake.
@@ -57,15 +62,15 @@ export interface RivoApi {
    */
   listEventsPage(identifier: string, page: number, perPage: number): Promise<RivoEventsPage>;
   /** One event. Throws HttpError; `uncertain` on the error says whether it may have been applied. */
-  createEvent(event: OutgoingEvent): Promise<RivoEvent | null>;
+  createEvent(event: OutgoingEvent, options?: WriteOptions): Promise<RivoEvent | null>;
   /**
    * Up to 10 events; the answer item by item (applied, refused, not applied, unknown), read from 2xx and 4xx bodies
    * alike. Throws when the answer says nothing item by item; any such error is uncertain (atomicity is undocumented).
    */
-  createEventsBatch(events: OutgoingEvent[], profile?: RivoProfile): Promise<BatchAnswer>;
+  createEventsBatch(events: OutgoingEvent[], profile?: RivoProfile, options?: WriteOptions): Promise<BatchAnswer>;
   /** Sets the birthday (format decided by the mapper). */
-  setDob(identifier: string, dob: string): Promise<void>;
-  setVipTier(identifier: string, tierId: string): Promise<void>;
+  setDob(identifier: string, dob: string, options?: WriteOptions): Promise<void>;
+  setVipTier(identifier: string, tierId: string, options?: WriteOptions): Promise<void>;
   /** Requests sent so far (all kinds). */
   readonly requestCount: number;
 }

@@ -5,7 +5,7 @@ import { HttpClient } from '../http/client.js';
 import { InvalidRequestError, NotFoundError, type HttpError } from '../http/errors.js';
 import { RateGate } from '../http/limiter.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../http/retry.js';
-import type { OutgoingEvent, RivoApi, RivoEvent, RivoEventsPage } from './api.js';
+import type { OutgoingEvent, RivoApi, RivoEvent, RivoEventsPage, WriteOptions } from './api.js';
 import { readBatchAnswer, type BatchAnswer } from './batch-answer.js';
 import { EVENTS_CUSTOMER_FILTER } from './listing.js';
 import { listResources, parseCustomer, parseEvent, parseTier, requireResource, singleResource } from './parse.js';
@@ -133,8 +133,8 @@ export class RivoClient implements RivoApi {
     return { events, links: obj(body?.links), meta: obj(body?.meta) };
   }
 
-  async createEvent(event: OutgoingEvent): Promise<RivoEvent | null> {
-    const res = await this.http.request({ method: 'POST', path: '/points_events', body: event, encoding: this.singleEncoding });
+  async createEvent(event: OutgoingEvent, options: WriteOptions = {}): Promise<RivoEvent | null> {
+    const res = await this.http.request({ method: 'POST', path: '/points_events', body: event, encoding: this.singleEncoding, onLeave: options.onLeave });
     const attrs = singleResource(res.data);
     if (!attrs) return null;
     try {
@@ -150,7 +150,7 @@ export class RivoClient implements RivoApi {
    * body names items is an answer too; any other failure throws, uncertain (atomicity is undocumented: an error may
    * have applied none, some or all of the batch).
    */
-  async createEventsBatch(events: OutgoingEvent[], profile: RivoProfile = UNMEASURED_PROFILE): Promise<BatchAnswer> {
+  async createEventsBatch(events: OutgoingEvent[], profile: RivoProfile = UNMEASURED_PROFILE, options: WriteOptions = {}): Promise<BatchAnswer> {
     if (events.length === 0) return { status: 200, items: [] };
     if (events.length > RIVO_BATCH_MAX) throw new Error(`a Rivo batch holds at most ${RIVO_BATCH_MAX} events, got ${events.length}`);
     let res;
@@ -161,6 +161,7 @@ export class RivoClient implements RivoApi {
         body: { points_events: events },
         encoding: this.batchEncoding,
         writeMayApplyOnError: true,
+        onLeave: options.onLeave,
       });
     } catch (err) {
       if ((err instanceof InvalidRequestError || err instanceof NotFoundError) && err.status !== undefined && err.fullBody) {
@@ -173,8 +174,8 @@ export class RivoClient implements RivoApi {
   }
 
   /** `PUT /customers/{id}` with `{ dob }`; the date's format is the mapper's (one place). `null` clears it (the pilot restoring). */
-  async setDob(identifier: string, dob: string | null): Promise<void> {
-    await this.http.request({ method: 'PUT', path: `/customers/${encodeURIComponent(identifier)}`, body: { dob }, encoding: 'json' });
+  async setDob(identifier: string, dob: string | null, options: WriteOptions = {}): Promise<void> {
+    await this.http.request({ method: 'PUT', path: `/customers/${encodeURIComponent(identifier)}`, body: { dob }, encoding: 'json', onLeave: options.onLeave });
   }
 
   /**
@@ -182,13 +183,14 @@ export class RivoClient implements RivoApi {
    * is documented. Modelled as `POST /customers/{id}/vip_tier` with `{ vip_tier_id }` (rivo-api.md); if a live store
    * answers otherwise, this is the only function to change.
    */
-  async setVipTier(identifier: string, tierId: string): Promise<void> {
+  async setVipTier(identifier: string, tierId: string, options: WriteOptions = {}): Promise<void> {
     const numeric = /^\d+$/.test(tierId) && Number.isSafeInteger(Number(tierId));
     await this.http.request({
       method: 'POST',
       path: `/customers/${encodeURIComponent(identifier)}/vip_tier`,
       body: { vip_tier_id: numeric ? Number(tierId) : tierId },
       encoding: 'json',
+      onLeave: options.onLeave,
     });
   }
 
