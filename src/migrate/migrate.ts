@@ -4,7 +4,7 @@ import { getMeta } from '../db/open.js';
 import { countByState, limitSeq } from '../ledger/customers.js';
 import type { LoadSummary } from '../load/loader.js';
 import { sleep } from '../http/retry.js';
-import { actionsOverview, checkAwardMapping } from '../awards/stage.js';
+import { actionsOverview } from '../awards/stage.js';
 import type { PlanTotals } from '../reports/index.js';
 import type { VerifySummary } from '../verify/verifier.js';
 import type { MigrateContext } from './context.js';
@@ -62,21 +62,15 @@ export type MigrateOutcome =
 export async function migrate(s: MigrateContext, options: MigrateOptions): Promise<MigrateOutcome> {
   if (options.dryRun) return dryRun(s);
 
+  // Customers held by an earlier run (unmatched, conflicts) are looked up again: Rivo may know them now. Before any
+  // write, not beside the first load pass (it would save a 20,000-customer run about 3 s): a held record that Rivo now
+  // matches to the Rivo customer of a pending one makes them twins, and both must be held before either is credited.
+  await planStage(s, 'held', 'retry held');
+
   // Two Yotpo records for one person must both be held, their Rivo customer untouched. That can only be known once
   // every record has been read: before a first complete read, nothing is sent until extraction ends. With one in the
   // DB (a dry run first, as the README's journey does), every known pair is known, and loading overlaps the re-read.
   const readBefore = getMeta(s.db, EXTRACTION_COMPLETED) !== null;
-
-  // Customers held by an earlier run (unmatched, conflicts) are looked up again: Rivo may know them now. On a large
-  // store that pass lists every Rivo customer (20,000: 3.6 s before the first write), and nothing it does touches a
-  // customer the loader may send to (held customers are not sendable until it plans them), so it runs beside the
-  // first load pass. Not when one-time actions are mapped: that load pass re-plans customers itself, and two planner
-  // passes must not plan one customer at once. The award mapping is checked first either way: a config error stops
-  // the run before anything is sent.
-  await checkAwardMapping(s);
-  const heldBesideLoad = readBefore && Object.keys(s.config.mapping.oneTimeActions).length === 0;
-  const heldPass = planStage(s, 'held', 'retry held');
-  if (!heldBesideLoad) await heldPass;
   if (!readBefore)
     s.say(
       'First complete read of Yotpo: sending starts when it ends, so that two records for one person are found before either is credited. ' +
@@ -93,7 +87,7 @@ export async function migrate(s: MigrateContext, options: MigrateOptions): Promi
 
   let loadSummary: LoadSummary | undefined;
   // What an earlier run planned (after a dry run: everyone) goes out while Yotpo is read again.
-  if (readBefore) loadSummary = await bothSettled(loadStage(s), heldBesideLoad ? heldPass : Promise.resolve());
+  if (readBefore) loadSummary = await loadStage(s);
   let waitingSince = Date.now();
   for (;;) {
     if (s.signal.aborted) break;
@@ -165,17 +159,6 @@ async function dryRun(s: MigrateContext): Promise<MigrateOutcome> {
   // Stopped while reading histories or planning: the report is partial, and the next run resumes.
   if (s.signal.aborted) return { kind: 'interrupted', dryRun: true, extract: extracted, totals: report.totals, files: report.files };
   return { kind: 'dry_run', extract: extracted, attention: attentionCount(s), totals: report.totals, files: report.files };
-}
-
-/**
- * `main`'s value once `beside` has ended too: a failure of either is thrown only when neither still runs, so nothing
- * keeps writing to the ledger after the run has given up on it.
- */
-async function bothSettled<T>(main: Promise<T>, beside: Promise<unknown>): Promise<T> {
-  const [m, b] = await Promise.allSettled([main, beside]);
-  if (m.status === 'rejected') throw m.reason;
-  if (b.status === 'rejected') throw b.reason;
-  return m.value;
 }
 
 function customersToPlan(s: MigrateContext): number {
