@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -125,6 +125,40 @@ describe('groupCommit: one transaction per tick', () => {
     const again = new Database(path, { readonly: true });
     expect(again.prepare("SELECT value FROM meta WHERE key = 'tick-r'").pluck().get()).toBe('x');
     again.close();
+  });
+});
+
+/** Descriptors this process holds open on `path` (Linux: /proc/self/fd). */
+function openDescriptors(path: string): number {
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`) === path) n++;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return n;
+}
+
+describe('groupCommit: the WAL descriptor', () => {
+  it.skipIf(!existsSync('/proc/self/fd'))('is opened once for the run and closed at restore, not opened and closed around every flush', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'y2r-durable-')), 'm.sqlite');
+    const db = openDb(path);
+    const g = groupCommit(db);
+    g.join();
+    db.prepare("INSERT INTO meta (key, value) VALUES ('fd-1', 'x')").run();
+    await g.sync();
+    const sqlites = openDescriptors(`${path}-wal`) - 1; // SQLite's own, besides ours
+    expect(sqlites).toBeGreaterThanOrEqual(0);
+    g.join();
+    db.prepare("INSERT INTO meta (key, value) VALUES ('fd-2', 'x')").run();
+    await g.sync();
+    expect(openDescriptors(`${path}-wal`)).toBe(sqlites + 1); // still ours, one, between flushes
+    g.restore();
+    await new Promise((r) => setTimeout(r, 20)); // the close is asynchronous
+    expect(openDescriptors(`${path}-wal`)).toBe(sqlites);
+    db.close();
   });
 });
 
