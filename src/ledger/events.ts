@@ -92,28 +92,38 @@ export function markInFlight(db: Db, keys: string[], batchId: string): void {
   transactional(db, markInFlightRows)(keys, batchId);
 }
 
-function markDoneRows(db: Db, done: { key: string; rivoEventId?: string | null }[]): void {
+const DONE_SET = "SET status = 'done', rivo_event_id = coalesce(?, rivo_event_id), last_error = NULL, done_at = ?, updated_at = ? WHERE key = ? AND status IN ('in_flight','uncertain','planned')";
+
+function markDoneRows(db: Db, done: DoneEvent[]): void {
   const at = now();
-  // RETURNING names the customer in the same statement (one lookup less per event on the loader's hot path).
-  const stmt = pluckStatement(
-    db,
-    "UPDATE events SET status = 'done', rivo_event_id = coalesce(?, rivo_event_id), last_error = NULL, done_at = ?, updated_at = ? WHERE key = ? AND status IN ('in_flight','uncertain','planned') RETURNING customer_key",
-  );
+  const update = statement(db, `UPDATE events ${DONE_SET}`);
+  // RETURNING names the customer in the same statement when the caller did not (one lookup less per event).
+  const naming = pluckStatement(db, `UPDATE events ${DONE_SET} RETURNING customer_key`);
+  const customerOfDone = (d: DoneEvent): string => {
+    if (d.customerKey !== undefined) {
+      update.run(d.rivoEventId ?? null, at, at, d.key);
+      return d.customerKey;
+    }
+    return (naming.get(d.rivoEventId ?? null, at, at, d.key) as string | undefined) ?? customerOf(db, d.key);
+  };
   if (done.length === 1) {
-    const d = done[0]!;
-    refreshCustomerState(db, (stmt.get(d.rivoEventId ?? null, at, at, d.key) as string | undefined) ?? customerOf(db, d.key));
+    refreshCustomerState(db, customerOfDone(done[0]!));
     return;
   }
   const customers = new Set<string>();
-  for (const d of done) {
-    const c = (stmt.get(d.rivoEventId ?? null, at, at, d.key) as string | undefined) ?? customerOf(db, d.key);
-    customers.add(c);
-  }
+  for (const d of done) customers.add(customerOfDone(d));
   for (const c of customers) refreshCustomerState(db, c);
 }
 
+/** An event Rivo has; `customerKey`, when the caller knows it, spares naming it from the ledger. */
+export interface DoneEvent {
+  key: string;
+  rivoEventId?: string | null;
+  customerKey?: string;
+}
+
 /** Rivo has the event (a 2xx answer, or found by read-back). */
-export function markDone(db: Db, done: { key: string; rivoEventId?: string | null }[]): void {
+export function markDone(db: Db, done: DoneEvent[]): void {
   if (done.length === 0) return;
   transactional(db, markDoneRows)(done);
 }
