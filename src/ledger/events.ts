@@ -1,4 +1,4 @@
-import type { PlannedEvent } from '../domain.js';
+import type { CustomerState, PlannedEvent } from '../domain.js';
 import type { LedgerEvent } from '../mapper/migrated.js';
 import type { Db } from '../db/open.js';
 import { recordProblem, recordProblemOnce, setCustomerState } from './customers.js';
@@ -57,40 +57,86 @@ export function replacePlan(db: Db, customerKey: string, rivoId: string, events:
   })();
 }
 
+/**
+ * `db.transaction(body)` made once per connection and body, not on every call: wrapping anew on each of the loader's
+ * thousands of calls a second cost more than the savepoint it runs. `body` must be a module-level function.
+ */
+const wrapped = new WeakMap<Db, Map<unknown, unknown>>();
+function transactional<A extends unknown[], R>(db: Db, body: (db: Db, ...args: A) => R): (...args: A) => R {
+  let byBody = wrapped.get(db);
+  if (!byBody) wrapped.set(db, (byBody = new Map()));
+  let fn = byBody.get(body) as ((...args: A) => R) | undefined;
+  if (!fn) {
+    const tx = db.transaction((...args: A) => body(db, ...args));
+    fn = (...args: A) => tx(...args);
+    byBody.set(body, fn);
+  }
+  return fn;
+}
+
+const IN_FLIGHT_SQL = "UPDATE events SET status = 'in_flight', batch_id = ?, attempts = attempts + 1, updated_at = ? WHERE key = ? AND status = 'planned'";
+
+function markInFlightRows(db: Db, keys: string[], batchId: string): void {
+  const stmt = statement(db, IN_FLIGHT_SQL);
+  const at = now();
+  for (const k of keys) if (stmt.run(batchId, at, k).changes !== 1) throw new Error(`event ${k} was not planned; refusing to send it`);
+}
+
 /** The intent: committed before the request leaves, so a crash after this point is settled by reading back. */
 export function markInFlight(db: Db, keys: string[], batchId: string): void {
-  db.transaction(() => {
-    const stmt = statement(db, "UPDATE events SET status = 'in_flight', batch_id = ?, attempts = attempts + 1, updated_at = ? WHERE key = ? AND status = 'planned'");
-    const at = now();
-    for (const k of keys) if (stmt.run(batchId, at, k).changes !== 1) throw new Error(`event ${k} was not planned; refusing to send it`);
-  })();
+  // One key is one statement, atomic on its own: no savepoint needed (most of the loader's requests carry one event).
+  if (keys.length === 1) {
+    if (statement(db, IN_FLIGHT_SQL).run(batchId, now(), keys[0]).changes !== 1) throw new Error(`event ${keys[0]} was not planned; refusing to send it`);
+    return;
+  }
+  transactional(db, markInFlightRows)(keys, batchId);
+}
+
+const DONE_SET = "SET status = 'done', rivo_event_id = coalesce(?, rivo_event_id), last_error = NULL, done_at = ?, updated_at = ? WHERE key = ? AND status IN ('in_flight','uncertain','planned')";
+
+function markDoneRows(db: Db, done: DoneEvent[]): void {
+  const at = now();
+  const update = statement(db, `UPDATE events ${DONE_SET}`);
+  // RETURNING names the customer in the same statement when the caller did not (one lookup less per event).
+  const naming = pluckStatement(db, `UPDATE events ${DONE_SET} RETURNING customer_key`);
+  const customerOfDone = (d: DoneEvent): string => {
+    if (d.customerKey !== undefined) {
+      update.run(d.rivoEventId ?? null, at, at, d.key);
+      return d.customerKey;
+    }
+    return (naming.get(d.rivoEventId ?? null, at, at, d.key) as string | undefined) ?? customerOf(db, d.key);
+  };
+  if (done.length === 1) {
+    refreshCustomerState(db, customerOfDone(done[0]!));
+    return;
+  }
+  const customers = new Set<string>();
+  for (const d of done) customers.add(customerOfDone(d));
+  for (const c of customers) refreshCustomerState(db, c);
+}
+
+/** An event Rivo has; `customerKey`, when the caller knows it, spares naming it from the ledger. */
+export interface DoneEvent {
+  key: string;
+  rivoEventId?: string | null;
+  customerKey?: string;
 }
 
 /** Rivo has the event (a 2xx answer, or found by read-back). */
-export function markDone(db: Db, done: { key: string; rivoEventId?: string | null }[]): void {
-  db.transaction(() => {
-    const at = now();
-    // RETURNING names the customer in the same statement (one lookup less per event on the loader's hot path).
-    const stmt = pluckStatement(
-      db,
-      "UPDATE events SET status = 'done', rivo_event_id = coalesce(?, rivo_event_id), last_error = NULL, done_at = ?, updated_at = ? WHERE key = ? AND status IN ('in_flight','uncertain','planned') RETURNING customer_key",
-    );
-    const customers = new Set<string>();
-    for (const d of done) {
-      const c = (stmt.get(d.rivoEventId ?? null, at, at, d.key) as string | undefined) ?? customerOf(db, d.key);
-      customers.add(c);
-    }
-    for (const c of customers) refreshCustomerState(db, c);
-  })();
+export function markDone(db: Db, done: DoneEvent[]): void {
+  if (done.length === 0) return;
+  transactional(db, markDoneRows)(done);
+}
+
+function markUncertainRows(db: Db, keys: string[], error: string): void {
+  const stmt = statement(db, "UPDATE events SET status = 'uncertain', last_error = ?, updated_at = ? WHERE key = ? AND status = 'in_flight'");
+  const at = now();
+  for (const k of keys) stmt.run(error, at, k);
 }
 
 /** No answer we can trust: the write may or may not be in Rivo. Settled by reading back before anything is resent. */
 export function markUncertain(db: Db, keys: string[], error: string): void {
-  db.transaction(() => {
-    const stmt = statement(db, "UPDATE events SET status = 'uncertain', last_error = ?, updated_at = ? WHERE key = ? AND status = 'in_flight'");
-    const at = now();
-    for (const k of keys) stmt.run(error, at, k);
-  })();
+  transactional(db, markUncertainRows)(keys, error);
 }
 
 /**
@@ -114,18 +160,20 @@ export function markAbsent(db: Db, keys: string[], error: string | null = null):
   })();
 }
 
+function markRejectedRows(db: Db, keys: string[], reason: string): void {
+  const at = now();
+  const stmt = statement(db, "UPDATE events SET status = 'rejected', last_error = ?, updated_at = ? WHERE key = ? AND status IN ('in_flight','uncertain','planned')");
+  const customers = new Set<string>();
+  for (const k of keys) {
+    stmt.run(reason, at, k);
+    customers.add(customerOf(db, k));
+  }
+  for (const c of customers) refreshCustomerState(db, c);
+}
+
 /** Rivo refused the event for good (for a single send: 404, 422). The customer is `rejected` with Rivo's reason. */
 export function markRejected(db: Db, keys: string[], reason: string): void {
-  db.transaction(() => {
-    const at = now();
-    const stmt = statement(db, "UPDATE events SET status = 'rejected', last_error = ?, updated_at = ? WHERE key = ? AND status IN ('in_flight','uncertain','planned')");
-    const customers = new Set<string>();
-    for (const k of keys) {
-      stmt.run(reason, at, k);
-      customers.add(customerOf(db, k));
-    }
-    for (const c of customers) refreshCustomerState(db, c);
-  })();
+  transactional(db, markRejectedRows)(keys, reason);
 }
 
 /** The `problems` kind of a customer set half applied: a debit refused after its credits landed. */
@@ -194,16 +242,29 @@ function customerOf(db: Db, key: string): string {
 /**
  * A customer's state follows from their events (for customers the planner matched): any rejected → rejected; any
  * planned, in flight or uncertain → pending; everything done (or nothing owed) → migrated / nothing_to_migrate.
+ * One read (the state and what the events say, from the status index), and a write only when the state changes: the
+ * loader refreshes after every outcome, and most outcomes leave a customer pending as it was.
  */
 export function refreshCustomerState(db: Db, customerKey: string): void {
-  const counts = statement(db, 'SELECT status, count(*) AS n FROM events WHERE customer_key = ? GROUP BY status').all(customerKey) as { status: string; n: number }[];
-  const n = (s: string) => counts.find((c) => c.status === s)?.n ?? 0;
-  if (n('rejected') > 0) {
-    const reason = pluckStatement(db, "SELECT last_error FROM events WHERE customer_key = ? AND status = 'rejected' ORDER BY updated_at DESC LIMIT 1").get(customerKey) as string | null;
-    setCustomerState(db, customerKey, 'rejected', `Rivo refused: ${reason ?? 'no reason given'}`);
-  } else if (n('planned') + n('in_flight') + n('uncertain') > 0) setCustomerState(db, customerKey, 'pending', null);
-  else if (n('done') > 0) setCustomerState(db, customerKey, 'migrated', null);
-  else setCustomerState(db, customerKey, 'nothing_to_migrate', 'nothing owed');
+  const r = statement(
+    db,
+    `SELECT c.state, c.state_reason,
+       EXISTS (SELECT 1 FROM events e WHERE e.status = 'rejected' AND e.customer_key = c.key) AS rejected,
+       EXISTS (SELECT 1 FROM events e WHERE e.status IN ('planned','in_flight','uncertain') AND e.customer_key = c.key) AS open,
+       EXISTS (SELECT 1 FROM events e WHERE e.status = 'done' AND e.customer_key = c.key) AS done
+     FROM customers c WHERE c.key = ?`,
+  ).get(customerKey) as { state: CustomerState; state_reason: string | null; rejected: number; open: number; done: number } | undefined;
+  if (!r) return;
+  let state: CustomerState;
+  let reason: string | null;
+  if (r.rejected) {
+    const last = pluckStatement(db, "SELECT last_error FROM events WHERE customer_key = ? AND status = 'rejected' ORDER BY updated_at DESC LIMIT 1").get(customerKey) as string | null;
+    state = 'rejected';
+    reason = `Rivo refused: ${last ?? 'no reason given'}`;
+  } else if (r.open) [state, reason] = ['pending', null];
+  else if (r.done) [state, reason] = ['migrated', null];
+  else [state, reason] = ['nothing_to_migrate', 'nothing owed'];
+  if (r.state !== state || r.state_reason !== reason) setCustomerState(db, customerKey, state, reason);
 }
 
 /** A ledger row as the mapper folds it into "migrated so far" (see `foldEvents`). */

@@ -1,9 +1,10 @@
 import type { Db } from '../db/open.js';
 import { groupCommit, type GroupCommit } from '../ledger/durable.js';
+import type { EventRow } from '../ledger/types.js';
 import type { RivoApi } from '../rivo/api.js';
 import { UNMEASURED_PROFILE, type RivoProfile } from '../rivo/profile.js';
 import { RetryBudget } from './policy/budget.js';
-import { packUnits, updatesOf, type Unit } from './policy/pack.js';
+import { packUnits, updatesOf, type CustomerWork, type Unit } from './policy/pack.js';
 import { afterRound } from './policy/rounds.js';
 import { Pool } from './pool.js';
 import { ProgressMeter, type LoadProgress } from './progress.js';
@@ -11,7 +12,7 @@ import { Sender } from './send.js';
 import type { ReadBackMoment } from './policy/settle-rule.js';
 import { journalReader, openSentJournal, removeSettledJournals, type SentJournal } from './sent-journal.js';
 import { settleCustomer } from './settle.js';
-import { isSendable, plannedEvents, pointsSettledDone, sendableCustomers, uncertainCustomers, uncertainEventsOf, unsettledOfRun, type Scope } from './queries.js';
+import { isSendable, onlyPlanned, plannedEvents, pointsSettledDone, sendableCustomers, uncertainCustomers, uncertainEventsOf, unsettledOfRun, type Scope } from './queries.js';
 
 export type { LoadProgress } from './progress.js';
 
@@ -332,7 +333,7 @@ export class LoadEngine {
     return this.pool.drain(next, async (unit) => {
       const landed = await this.sender.run(unit);
       this.progress('send');
-      return landed.map((key) => this.updatesUnitOf(key)).filter((u) => u !== undefined);
+      return landed.map((key) => this.updatesUnitOf(key, workOf(unit, key)?.followUps)).filter((u) => u !== undefined);
     });
   }
 
@@ -346,10 +347,15 @@ export class LoadEngine {
     );
   }
 
-  /** The tier and birthday updates of a customer whose points just landed, when it may be sent them now. */
-  private updatesUnitOf(key: string): Unit | undefined {
+  /**
+   * The tier and birthday updates of a customer whose points just landed, when it may be sent them now. Those carried
+   * from the unit (`followUps`) are sent when the ledger shows they are all that is open; otherwise it is read again.
+   */
+  private updatesUnitOf(key: string, carried?: EventRow[]): Unit | undefined {
     const { db, scope } = this.o;
-    if (this.budget.exhausted(key) || !isSendable(db, scope, key) || !pointsSettledDone(db, key, scope)) return undefined;
+    if (this.budget.exhausted(key)) return undefined;
+    if (carried?.length && onlyPlanned(db, scope, key, carried.map((e) => e.key))) return { kind: 'updates', customer: { key, events: carried } };
+    if (!isSendable(db, scope, key) || !pointsSettledDone(db, key, scope)) return undefined;
     const updates = updatesOf(plannedEvents(db, scope, key));
     return updates.length ? { kind: 'updates', customer: { key, events: updates } } : undefined;
   }
@@ -384,6 +390,10 @@ export class LoadEngine {
 /** The DB's file, or null for a DB with none (in memory, temporary): no journal there. */
 function dbFile(db: Db): string | null {
   return !db.memory && db.name && db.name !== ':memory:' ? db.name : null;
+}
+
+function workOf(unit: Unit, key: string): CustomerWork | undefined {
+  return unit.kind === 'batch' ? unit.customers.find((c) => c.key === key) : unit.customer.key === key ? unit.customer : undefined;
 }
 
 /**

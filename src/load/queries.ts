@@ -56,15 +56,46 @@ export function isSendable(db: Db, scope: Scope, customerKey: string): boolean {
 
 /**
  * A customer's planned events in scope, in sending order: additions before subtractions (Rivo may refuse to take a
- * balance below zero, so `earned` goes before `spent`), then by generation and key.
+ * balance below zero, so `earned` goes before `spent`), then by generation and key. Sorted here rather than by an
+ * ORDER BY: SQLite's sorter for a handful of rows cost as much as reading them (~30 µs a call, twice per customer).
  */
 export function plannedEvents(db: Db, scope: Scope, customerKey: string): EventRow[] {
-  return statement(
-      db,
-      `SELECT * FROM events e WHERE e.customer_key = ? AND e.status = 'planned'${roleSql(scope)}
-       ORDER BY (e.points_amount < 0 OR e.credits_cents < 0), e.generation, e.key`,
-    )
-    .all(customerKey) as EventRow[];
+  const rows = statement(db, `SELECT * FROM events e WHERE e.customer_key = ? AND e.status = 'planned'${roleSql(scope)}`).all(customerKey) as EventRow[];
+  return rows.length > 1 ? rows.sort(inSendingOrder) : rows;
+}
+
+const isDebitRow = (e: EventRow) => (e.points_amount < 0 || e.credits_cents < 0 ? 1 : 0);
+
+/** The order of `plannedEvents`: `(points_amount < 0 OR credits_cents < 0), generation, key`, keys as SQLite's BINARY. */
+export function inSendingOrder(a: EventRow, b: EventRow): number {
+  return isDebitRow(a) - isDebitRow(b) || a.generation - b.generation || binaryCompare(a.key, b.key);
+}
+
+/** SQLite's BINARY collation (UTF-8 bytes); JS's `<` compares UTF-16 units, which agrees only on ASCII. */
+function binaryCompare(a: string, b: string): number {
+  if (/^[\x00-\x7f]*$/.test(a) && /^[\x00-\x7f]*$/.test(b)) return a < b ? -1 : a > b ? 1 : 0;
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/**
+ * Whether the customer is still in scope and its open events (planned, in flight, uncertain or refused, of any role)
+ * are exactly `keys`, all still planned: then those are what `isSendable`, `pointsSettledDone` and `plannedEvents`
+ * together would give to send next (nothing else open, no points event left). One light query instead of those three.
+ */
+export function onlyPlanned(db: Db, scope: Scope, customerKey: string, keys: readonly string[]): boolean {
+  const rows = statement(
+    db,
+    `SELECT c.seq, c.state, e.key, e.status FROM customers c
+     LEFT JOIN events e ON e.customer_key = c.key AND e.status IN ('planned','in_flight','uncertain','rejected')
+     WHERE c.key = ?`,
+  ).all(customerKey) as { seq: number; state: string; key: string | null; status: string | null }[];
+  const c = rows[0];
+  if (!c || c.seq > scope.maxSeq) return false;
+  if (scope.customerStates !== 'any' && !scope.customerStates.includes(c.state)) return false;
+  const open = rows.filter((r) => r.key !== null);
+  if (open.length !== keys.length) return false;
+  const wanted = new Set(keys);
+  return wanted.size === keys.length && open.every((r) => r.status === 'planned' && wanted.has(r.key!));
 }
 
 /** Whether the customer's points (in scope) are all in Rivo, so tier and birthday updates may follow. */

@@ -107,11 +107,11 @@ export class Sender {
    */
   private recordItems(chunk: EventRow[], items: BatchItemOutcome[]): boolean {
     const { db, stats } = this.c;
-    const done: { key: string; rivoEventId: string | null }[] = [];
+    const done: { key: string; rivoEventId: string | null; customerKey: string }[] = [];
     const unknown: EventRow[] = [];
     chunk.forEach((row, i) => {
       const item = items[i] ?? { outcome: 'unknown' as const };
-      if (item.outcome === 'applied') done.push({ key: row.key, rivoEventId: item.eventId });
+      if (item.outcome === 'applied') done.push({ key: row.key, rivoEventId: item.eventId, customerKey: row.customer_key });
       else if (item.outcome === 'refused') {
         markRejected(db, [row.key], item.reason.slice(0, 600));
         stats.rejected++;
@@ -149,7 +149,7 @@ export class Sender {
         return false;
       }
       this.c.tick();
-      markDone(db, [{ key: row.key, rivoEventId: created?.id ?? null }]);
+      markDone(db, [{ key: row.key, rivoEventId: created?.id ?? null, customerKey: row.customer_key }]);
       stats.eventsLanded++;
     }
     return true;
@@ -178,7 +178,7 @@ export class Sender {
         return;
       }
       this.c.tick();
-      markDone(db, [{ key: row.key }]);
+      markDone(db, [{ key: row.key, customerKey: row.customer_key }]);
       stats.eventsLanded++;
     }
   }

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -102,6 +102,45 @@ describe('groupCommit: one transaction per tick', () => {
     db.close();
   });
 
+  it('an answer recorded while a flush runs, with callers waiting for the next, is committed with the next flush, not at the end of its tick', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'y2r-durable-')), 'm.sqlite');
+    const db = openDb(path);
+    const other = new Database(path, { readonly: true });
+    const seen = () => other.prepare("SELECT count(*) FROM meta WHERE key LIKE 'tick-%'").pluck().get();
+    const m = manualFlush();
+    const g = groupCommit(db, { syncWal: m.flush });
+    const write = (k: string) => {
+      g.join();
+      db.prepare("INSERT INTO meta (key, value) VALUES (?, 'x')").run(k);
+    };
+    write('tick-a');
+    const a = g.sync();
+    await tick();
+    expect(m.started).toHaveLength(1); // flush 1 runs, with a committed before it started
+    expect(seen()).toBe(1);
+    write('tick-b'); // an intent: its request waits for the next flush
+    const b = g.sync();
+    await tick();
+    write('tick-c'); // an outcome in a later tick joins the same transaction
+    await tick();
+    expect(seen()).toBe(1); // neither committed at the end of its tick: the next flush commits both, once
+    m.started[0]!.finish();
+    await a;
+    await tick();
+    await tick();
+    expect(m.started).toHaveLength(2);
+    expect(seen()).toBe(3); // committed before flush 2 started
+    let bDone = false;
+    void b.then(() => (bDone = true));
+    await tick();
+    expect(bDone).toBe(false); // b's request may leave only once flush 2 is done
+    m.started[1]!.finish();
+    await b;
+    g.restore();
+    other.close();
+    db.close();
+  });
+
   it('refuses to call writes durable while a transaction that is not its own is open', async () => {
     const db = openDb(join(mkdtempSync(join(tmpdir(), 'y2r-durable-')), 'm.sqlite'));
     const g = groupCommit(db);
@@ -125,6 +164,40 @@ describe('groupCommit: one transaction per tick', () => {
     const again = new Database(path, { readonly: true });
     expect(again.prepare("SELECT value FROM meta WHERE key = 'tick-r'").pluck().get()).toBe('x');
     again.close();
+  });
+});
+
+/** Descriptors this process holds open on `path` (Linux: /proc/self/fd). */
+function openDescriptors(path: string): number {
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`) === path) n++;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return n;
+}
+
+describe('groupCommit: the WAL descriptor', () => {
+  it.skipIf(!existsSync('/proc/self/fd'))('is opened once for the run and closed at restore, not opened and closed around every flush', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'y2r-durable-')), 'm.sqlite');
+    const db = openDb(path);
+    const g = groupCommit(db);
+    g.join();
+    db.prepare("INSERT INTO meta (key, value) VALUES ('fd-1', 'x')").run();
+    await g.sync();
+    const sqlites = openDescriptors(`${path}-wal`) - 1; // SQLite's own, besides ours
+    expect(sqlites).toBeGreaterThanOrEqual(0);
+    g.join();
+    db.prepare("INSERT INTO meta (key, value) VALUES ('fd-2', 'x')").run();
+    await g.sync();
+    expect(openDescriptors(`${path}-wal`)).toBe(sqlites + 1); // still ours, one, between flushes
+    g.restore();
+    await new Promise((r) => setTimeout(r, 20)); // the close is asynchronous
+    expect(openDescriptors(`${path}-wal`)).toBe(sqlites);
+    db.close();
   });
 });
 

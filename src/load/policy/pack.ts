@@ -15,6 +15,12 @@ import { isDebit } from '../halves.js';
 export interface CustomerWork {
   key: string;
   events: EventRow[];
+  /**
+   * The customer's planned tier and birthday updates, carried when `events` holds every planned points event of the
+   * customer: once they all land, these are what follows (the runner checks the ledger still says so before sending
+   * them, with one light query instead of reading the customer's events again).
+   */
+  followUps?: EventRow[];
 }
 
 export type Unit =
@@ -58,9 +64,14 @@ export function packUnits(customers: { key: string; planned: EventRow[] }[], rul
     packed = 0;
   };
   for (const { key, planned } of customers) {
-    const points = sendableNow(planned.filter((e) => e.kind === 'points'), rules);
+    const allPoints = planned.filter((e) => e.kind === 'points');
+    const points = sendableNow(allPoints, rules);
     if (points.length) {
-      const work = { key, events: points };
+      const work: CustomerWork = { key, events: points };
+      if (points.length === allPoints.length) {
+        const updates = updatesOf(planned);
+        if (updates.length) work.followUps = updates;
+      }
       if (rules.sendMode === 'single' || rules.singleOnly.has(key)) units.push({ kind: 'single', customer: work });
       else if (points.length > rules.batchSize) units.push({ kind: 'batch', customers: [work] });
       else {

@@ -89,3 +89,18 @@ describe('sendableNow: debits wait for additions in a batch unless the store tak
     expect(sendableNow(points, { sendMode: 'single', negativeBelowZero: null })).toHaveLength(2);
   });
 });
+
+describe('packUnits: tier and birthday carried with the points', () => {
+  it('carries the updates when the unit holds every planned points event of the customer', () => {
+    const tier = ev('a', 'tier');
+    const units = packUnits([{ key: 'a', planned: [ev('a', 'points'), ev('a', 'points', -5), tier] }], rules({ negativeBelowZero: true }), never);
+    expect(units[0]!.kind === 'batch' && units[0]!.customers[0]!.followUps).toEqual([tier]);
+  });
+
+  it('carries nothing while debits are held back for a later request (the points are not all in this unit)', () => {
+    const units = packUnits([{ key: 'a', planned: [ev('a', 'points'), ev('a', 'points', -5), ev('a', 'tier')] }], rules({ negativeBelowZero: null }), never);
+    expect(units[0]!.kind === 'batch' && units[0]!.customers[0]!.events).toHaveLength(1);
+    expect(units[0]!.kind === 'batch' && units[0]!.customers[0]!.followUps).toBeUndefined();
+  });
+});
+
