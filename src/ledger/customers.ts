@@ -107,9 +107,11 @@ export function hasPostedEvents(db: Db, key: string): boolean {
  * Records who this customer is in Rivo, and Rivo's values as first observed. The "before" values are the baseline
  * for `set` mode, verification and rollback, so they are written only while nothing was posted for the customer.
  */
-export function recordRivoMatch(db: Db, key: string, rivo: RivoCustomerSnapshot): void {
+export function recordRivoMatch(db: Db, key: string, rivo: RivoCustomerSnapshot, proven?: { nothingPosted: boolean }): void {
   const at = now();
-  if (hasPostedEvents(db, key)) {
+  // `nothingPosted`: the caller proved no event of anyone is in Rivo (ledger/plan.ts nothingPostedYet), so the
+  // baseline may be written without asking about this customer.
+  if (!proven?.nothingPosted && hasPostedEvents(db, key)) {
     statement(db, 'UPDATE customers SET rivo_seen_at = ? WHERE key = ?').run(at, key);
     return;
   }
@@ -118,6 +120,21 @@ export function recordRivoMatch(db: Db, key: string, rivo: RivoCustomerSnapshot)
     `UPDATE customers SET rivo_id = ?, rivo_email = ?, rivo_points_before = ?, rivo_lifetime_before = ?, rivo_credits_before = ?,
        rivo_tier_before = ?, rivo_tier_name_before = ?, rivo_dob_before = ?, rivo_seen_at = ? WHERE key = ?`,
   ).run(rivo.id, rivo.email, rivo.pointsTally, rivo.lifetimeTally, rivo.creditsCents, rivo.tierId, rivo.tierName, rivo.dob, at, key);
+}
+
+/** The row as `recordRivoMatch` leaves it for a customer with nothing posted (the baseline written). */
+export function withRivoMatch(row: CustomerRow, rivo: RivoCustomerSnapshot): CustomerRow {
+  return {
+    ...row,
+    rivo_id: rivo.id,
+    rivo_email: rivo.email,
+    rivo_points_before: rivo.pointsTally,
+    rivo_lifetime_before: rivo.lifetimeTally,
+    rivo_credits_before: rivo.creditsCents,
+    rivo_tier_before: rivo.tierId,
+    rivo_tier_name_before: rivo.tierName,
+    rivo_dob_before: rivo.dob,
+  };
 }
 
 export function getCustomer(db: Db, key: string): CustomerRow | undefined {
