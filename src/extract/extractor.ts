@@ -10,6 +10,10 @@ import type { YotpoClient } from '../yotpo/client.js';
 import { listSource, openListing, type CustomerPage, type ListEndpoint } from '../yotpo/listing.js';
 import { openCsvSource } from './csv-source.js';
 import { SeenKeys } from './seen-keys.js';
+import { widenCache } from '../ledger/cache.js';
+
+/** SQLite page cache while extracting (see ledger/cache.ts). */
+const EXTRACT_CACHE_MB = Number(process.env.Y2R_CACHE_MB ?? 32);
 import { positionalKey } from './record-key.js';
 import { apiSource, type PageSource } from './source.js';
 import { show, validateRecord, valuesHash } from './validate.js';
@@ -119,6 +123,7 @@ export async function extract(options: ExtractOptions): Promise<ExtractSummary> 
   // extraction's time): a power cut loses at most the last pages with their cursor, and the next run reads them
   // again. Everything is flushed before the extraction returns.
   const releaseSync = isWalOnDisk(db) ? relaxSync(db) : () => undefined;
+  const narrowCache = widenCache(db, EXTRACT_CACHE_MB);
   try {
     for (const note of source.notes) warn(`${source.label}: ${note}`);
 
@@ -248,6 +253,7 @@ export async function extract(options: ExtractOptions): Promise<ExtractSummary> 
     // Pages asked for ahead are dropped; their requests may still finish (the caller closes the client).
     iterator?.return(undefined).catch(noop);
     seen?.close();
+    narrowCache();
     releaseSync();
     await source.close();
     // Not needed for exactness (a lost tail is read again); a failure here must not hide the run's own error.

@@ -26,15 +26,19 @@ export function setCustomerState(db: Db, key: string, state: CustomerState, reas
 export function recordExtractedPage(db: Db, records: ExtractedRecord[], cursor: CursorUpdate): { added: number; changed: number } {
   const find = statement(db, 'SELECT values_hash, state FROM customers WHERE key = ?');
   const nextSeq = pluckStatement(db, 'SELECT coalesce(max(seq), 0) + 1 AS s FROM customers');
+  // A new key is inserted outright (stamped with its pass); the conflict says, in the same statement, that the key is
+  // stored already, and only then is it looked up (most records of a first extraction are new).
   const insert = statement(
     db,
     `INSERT INTO customers (key, seq, source, email, email_norm, third_party_id, first_name, last_name, points_balance,
        points_earned, credit_cents, tier_name, birthday_month, birth_day, birthday_year, opted_in, last_activity_at,
-       points_expire_at, raw_json, values_hash, invalid_reason, extracted_at, state, state_reason, state_changed_at)
+       points_expire_at, raw_json, values_hash, invalid_reason, extracted_at, state, state_reason, state_changed_at, seen_pass)
      VALUES (@key, @seq, @source, @email, @emailNorm, @thirdPartyId, @firstName, @lastName, @pointsBalance,
        @pointsEarned, @creditCents, @tierName, @birthdayMonth, @birthDay, @birthdayYear, @optedIn, @lastActivityAt,
-       @pointsExpireAt, @rawJson, @valuesHash, @invalidReason, @at, @state, @invalidReason, @at)`,
+       @pointsExpireAt, @rawJson, @valuesHash, @invalidReason, @at, @state, @invalidReason, @at, @seenPass)
+     ON CONFLICT(key) DO NOTHING`,
   );
+  const anyAlias = pluckStatement(db, 'SELECT 1 FROM customer_aliases LIMIT 1');
   const update = statement(
     db,
     `UPDATE customers SET source = @source, email = @email, email_norm = @emailNorm, third_party_id = @thirdPartyId,
@@ -59,19 +63,21 @@ export function recordExtractedPage(db: Db, records: ExtractedRecord[], cursor: 
     let changed = 0;
     // One writer, inside this transaction: the next seq is read once per page, not once per record.
     let seq = nextSeq.get() as number;
+    // Aliases are made by merges (ledger/continuation.ts), inside this connection: none now means none for the page.
+    const aliases = anyAlias.get() !== undefined;
     const keys: string[] = [];
     for (const read of records) {
       // A record whose email was edited in Yotpo continues the customer it was merged into (ledger/continuation.ts).
-      const alias = aliasOf.get(read.key) as string | undefined;
+      const alias = aliases ? (aliasOf.get(read.key) as string | undefined) : undefined;
       const r = alias ? { ...read, key: alias } : read;
-      keys.push(r.key);
       const params = { ...r, optedIn: r.optedIn === null ? null : r.optedIn ? 1 : 0, pointsExpireAt: r.pointsExpireAt ?? null, at };
-      const existing = find.get(r.key) as { values_hash: string; state: CustomerState } | undefined;
-      if (!existing) {
-        insert.run({ ...params, seq: seq++, state: r.invalidReason ? 'invalid' : 'pending' });
+      if (insert.run({ ...params, seq, state: r.invalidReason ? 'invalid' : 'pending', seenPass: cursor.pass ?? null }).changes === 1) {
+        seq++;
         added++;
         continue;
       }
+      keys.push(r.key);
+      const existing = find.get(r.key) as { values_hash: string; state: CustomerState };
       if (existing.values_hash === r.valuesHash && (existing.state === 'invalid') === (r.invalidReason !== null)) continue;
       update.run(params);
       changed++;

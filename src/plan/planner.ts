@@ -20,6 +20,7 @@ import { withRivoMatch } from '../ledger/customers.js';
 import type { RivoCustomerSnapshot } from '../domain.js';
 import { pluckStatement, statement } from '../ledger/statements.js';
 import { flushWal, isWalOnDisk, relaxSync } from '../ledger/durable.js';
+import { widenCache } from '../ledger/cache.js';
 
 export interface PlanOptions {
   db: Db;
@@ -79,6 +80,8 @@ const SCOPES: Record<PlanScope, string> = {
  * 5,000 customers share most of those pages (measured on 100k customers: 500 per commit 35 s, 5,000 per commit 24 s).
  */
 const CHUNK = 5000;
+/** SQLite page cache while planning (see ledger/cache.ts). */
+const PLAN_CACHE_MB = Number(process.env.Y2R_CACHE_MB ?? 32);
 /** Rows read per query while planning (kept small: see pass 1). */
 const ROW_PAGE = 100;
 /** A Rivo listing older than this process is stale; within one process (migrate's passes) it is reused. */
@@ -96,9 +99,11 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
   // once at the end. A power cut loses at most a tail of the plan, which the next plan makes again.
   const { db } = options;
   const release = isWalOnDisk(db) ? relaxSync(db) : () => undefined;
+  const narrow = widenCache(db, PLAN_CACHE_MB);
   try {
     return await planPass(options);
   } finally {
+    narrow();
     release();
     await flushWal(db);
   }
