@@ -51,8 +51,8 @@ export function recordExtractedPage(db: Db, records: ExtractedRecord[], cursor: 
   const saveCursor = statement(
     db,
     `INSERT INTO extract_cursors (source, cursor, pages_read, records_read, total_pages, done, started_at, updated_at)
-     VALUES (@source, @next, 1, @n, @totalPages, @done, @at, @at)
-     ON CONFLICT(source) DO UPDATE SET cursor = @next, pages_read = pages_read + 1, records_read = records_read + @n,
+     VALUES (@source, @next, @pages, @n, @totalPages, @done, @at, @at)
+     ON CONFLICT(source) DO UPDATE SET cursor = @next, pages_read = pages_read + @pages, records_read = records_read + @n,
        total_pages = coalesce(@totalPages, total_pages), done = @done, updated_at = @at`,
   );
   const aliasOf = pluckStatement(db, 'SELECT customer_key FROM customer_aliases WHERE record_key = ?');
@@ -85,7 +85,7 @@ export function recordExtractedPage(db: Db, records: ExtractedRecord[], cursor: 
       else setCustomerState(db, r.key, 'pending', 'Yotpo values changed since the last extraction');
     }
     if (cursor.pass) for (const k of keys) markSeen.run(cursor.pass, k);
-    saveCursor.run({ source: cursor.source, next: cursor.next, n: records.length, totalPages: cursor.totalPages ?? null, done: cursor.done ? 1 : 0, at });
+    saveCursor.run({ source: cursor.source, next: cursor.next, pages: cursor.pages ?? 1, n: records.length, totalPages: cursor.totalPages ?? null, done: cursor.done ? 1 : 0, at });
     if (cursor.pass && cursor.done)
       statement(db, "INSERT INTO meta (key, value) VALUES ('extract_pass_done', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(cursor.pass);
     return { added, changed };
