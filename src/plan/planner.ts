@@ -69,6 +69,9 @@ export interface PlanSummary {
 
 export type PlanScope = 'all' | 'changed' | 'held';
 
+/** How the planner took a record: what it plans from a match is only the Rivo customer, whichever way it was found. */
+type Decided = Exclude<Resolution, { kind: 'matched' }> | { kind: 'matched'; rivoId: string };
+
 const SCOPES: Record<PlanScope, string> = {
   all: '1 = 1',
   changed: 'planned_hash IS NULL OR planned_hash <> values_hash',
@@ -189,6 +192,14 @@ async function planPass(options: PlanOptions): Promise<PlanSummary> {
 
   // Pass 2: plan each customer in this window.
   done = 0;
+  // With nothing posted, pass 1 stored a candidate exactly for the records `single` matches (no continuation can
+  // intervene), and nothing has changed what `single` reads since: its Rivo customer is read back, not worked out again.
+  const candidateOf = pluckStatement(db, 'SELECT rivo_id FROM match_candidates WHERE customer_key = ?');
+  const matchedInPass1 = (row: CustomerRow): Decided | undefined => {
+    if (!nothingPosted) return undefined;
+    const rivoId = candidateOf.get(row.key) as string | undefined;
+    return rivoId === undefined ? undefined : { kind: 'matched', rivoId };
+  };
   const model = { negativeEventsLowerLifetime: config.mapping.negativeEventsLowerLifetime };
   // Decided once per plan, from the setting and the store's measured profile: the mapper only takes the answer.
   const expiry = decideExpiry(config.mapping.expiry, readProfile(db));
@@ -216,7 +227,7 @@ async function planPass(options: PlanOptions): Promise<PlanSummary> {
       planOne(getCustomer(db, continuation.of.key)!);
       return;
     }
-    const resolution = overrides.get(row.key) ?? single(row);
+    const resolution: Decided = overrides.get(row.key) ?? matchedInPass1(row) ?? single(row);
     try {
       switch (resolution.kind) {
         case 'unmatched':
