@@ -108,7 +108,8 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
   } finally {
     narrow();
     release();
-    await flushWal(db);
+    // A flush that fails must not hide the plan's own error; a tail it leaves unflushed is planned again.
+    await flushWal(db).catch(() => undefined);
   }
 }
 
