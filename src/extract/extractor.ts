@@ -5,11 +5,17 @@ import { AppError, ConfigError } from '../errors.js';
 import { AuthenticationError, HttpError, InvalidRequestError, NotFoundError } from '../http/errors.js';
 import { readCursor, recordExtractedPage, restartCursor } from '../ledger/customers.js';
 import { flushWal, isWalOnDisk, relaxSync } from '../ledger/durable.js';
-import type { ExtractedRecord } from '../ledger/types.js';
+import type { CursorUpdate, ExtractedRecord } from '../ledger/types.js';
 import type { YotpoClient } from '../yotpo/client.js';
 import { listSource, openListing, type CustomerPage, type ListEndpoint } from '../yotpo/listing.js';
 import { openCsvSource } from './csv-source.js';
 import { SeenKeys } from './seen-keys.js';
+import { widenCache } from '../ledger/cache.js';
+
+/** SQLite page cache while extracting (see ledger/cache.ts). */
+const EXTRACT_CACHE_MB = Number(process.env.Y2R_CACHE_MB ?? 32);
+/** Records of a CSV file stored per commit (whole pages). */
+const CSV_COMMIT_ROWS = Number(process.env.Y2R_CSV_COMMIT ?? 5000);
 import { positionalKey } from './record-key.js';
 import { apiSource, type PageSource } from './source.js';
 import { show, validateRecord, valuesHash } from './validate.js';
@@ -119,6 +125,7 @@ export async function extract(options: ExtractOptions): Promise<ExtractSummary> 
   // extraction's time): a power cut loses at most the last pages with their cursor, and the next run reads them
   // again. Everything is flushed before the extraction returns.
   const releaseSync = isWalOnDisk(db) ? relaxSync(db) : () => undefined;
+  const narrowCache = widenCache(db, EXTRACT_CACHE_MB);
   try {
     for (const note of source.notes) warn(`${source.label}: ${note}`);
 
@@ -170,6 +177,19 @@ export async function extract(options: ExtractOptions): Promise<ExtractSummary> 
 
     // What this run stored under each key (hash prefix): tells a page served twice from two records sharing a key.
     seen = new SeenKeys(db);
+    // A CSV file's pages are stored several to a commit: each commit writes every index page its records touched,
+    // and records in random key order share few of them at 500 a commit. A page read but not stored yet is simply
+    // read again by the next run (the cursor moves with the commit). Pages from the API are stored as they come.
+    let pending: { records: ExtractedRecord[]; cursor: CursorUpdate; pages: number } | null = null;
+    const store = () => {
+      if (!pending) return;
+      const { records, cursor, pages } = pending;
+      pending = null;
+      const stored = recordExtractedPage(db, records, { ...cursor, pages });
+      s.added += stored.added;
+      s.changed += stored.changed;
+      s.unchanged += records.length - stored.added - stored.changed;
+    };
     let start = resumedFrom;
     let firstPage = true;
     iterator = source.pages(start);
@@ -218,20 +238,17 @@ export async function extract(options: ExtractOptions): Promise<ExtractSummary> 
           options.onInvalid?.(r);
         }
       }
-      const stored = recordExtractedPage(db, records, {
-        source: source.source,
-        next: page.next,
-        totalPages: page.totalPages ?? null,
-        done: page.next === null,
-        pass,
-      });
+      const cursor = { source: source.source, next: page.next, totalPages: page.totalPages ?? null, done: page.next === null, pass };
+      if (pending) {
+        pending.records.push(...records);
+        pending.cursor = cursor;
+        pending.pages++;
+      } else pending = { records, cursor, pages: 1 };
+      if (source.kind !== 'csv' || pending.records.length >= CSV_COMMIT_ROWS || cursor.done) store();
       s.pages++;
       s.records += records.length;
       s.passPages++;
       s.passRecords += records.length;
-      s.added += stored.added;
-      s.changed += stored.changed;
-      s.unchanged += records.length - stored.added - stored.changed;
       if (page.totalPages !== undefined) s.totalPages = page.totalPages;
       options.onProgress?.(progressOf(s, client, requestsAtStart, startedAt, config.yotpo.rpm, estimatedTotal));
       if (page.next === null) {
@@ -243,11 +260,13 @@ export async function extract(options: ExtractOptions): Promise<ExtractSummary> 
         break;
       }
     }
+    store();
     return finish();
   } finally {
     // Pages asked for ahead are dropped; their requests may still finish (the caller closes the client).
     iterator?.return(undefined).catch(noop);
     seen?.close();
+    narrowCache();
     releaseSync();
     await source.close();
     // Not needed for exactness (a lost tail is read again); a failure here must not hide the run's own error.

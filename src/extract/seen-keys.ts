@@ -11,6 +11,7 @@ let instances = 0;
 export class SeenKeys {
   private readonly table: string;
   private readonly find: Statement;
+  private readonly add: Statement;
   private readonly put: Statement;
   private readonly recordAll: (pairs: readonly (readonly [string, string])[]) => (string | undefined)[];
 
@@ -18,11 +19,14 @@ export class SeenKeys {
     this.table = `temp.extract_seen_${process.pid}_${++instances}`;
     db.exec(`DROP TABLE IF EXISTS ${this.table}; CREATE TABLE ${this.table} (key TEXT PRIMARY KEY, hash TEXT NOT NULL)`);
     this.find = db.prepare(`SELECT hash FROM ${this.table} WHERE key = ?`).pluck();
-    this.put = db.prepare(`INSERT INTO ${this.table} (key, hash) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET hash = excluded.hash`);
+    this.add = db.prepare(`INSERT INTO ${this.table} (key, hash) VALUES (?, ?) ON CONFLICT(key) DO NOTHING`);
+    this.put = db.prepare(`UPDATE ${this.table} SET hash = ? WHERE key = ?`);
+    // Most keys are new: the insert alone says so; a key met before is read, then overwritten.
     this.recordAll = db.transaction((pairs: readonly (readonly [string, string])[]) =>
       pairs.map(([key, hash]) => {
-        const before = this.find.get(key) as string | undefined;
-        this.put.run(key, hash);
+        if (this.add.run(key, hash).changes === 1) return undefined;
+        const before = this.find.get(key) as string;
+        this.put.run(hash, key);
         return before;
       }),
     );

@@ -26,15 +26,19 @@ export function setCustomerState(db: Db, key: string, state: CustomerState, reas
 export function recordExtractedPage(db: Db, records: ExtractedRecord[], cursor: CursorUpdate): { added: number; changed: number } {
   const find = statement(db, 'SELECT values_hash, state FROM customers WHERE key = ?');
   const nextSeq = pluckStatement(db, 'SELECT coalesce(max(seq), 0) + 1 AS s FROM customers');
+  // A new key is inserted outright (stamped with its pass); the conflict says, in the same statement, that the key is
+  // stored already, and only then is it looked up (most records of a first extraction are new).
   const insert = statement(
     db,
     `INSERT INTO customers (key, seq, source, email, email_norm, third_party_id, first_name, last_name, points_balance,
        points_earned, credit_cents, tier_name, birthday_month, birth_day, birthday_year, opted_in, last_activity_at,
-       points_expire_at, raw_json, values_hash, invalid_reason, extracted_at, state, state_reason, state_changed_at)
+       points_expire_at, raw_json, values_hash, invalid_reason, extracted_at, state, state_reason, state_changed_at, seen_pass)
      VALUES (@key, @seq, @source, @email, @emailNorm, @thirdPartyId, @firstName, @lastName, @pointsBalance,
        @pointsEarned, @creditCents, @tierName, @birthdayMonth, @birthDay, @birthdayYear, @optedIn, @lastActivityAt,
-       @pointsExpireAt, @rawJson, @valuesHash, @invalidReason, @at, @state, @invalidReason, @at)`,
+       @pointsExpireAt, @rawJson, @valuesHash, @invalidReason, @at, @state, @invalidReason, @at, @seenPass)
+     ON CONFLICT(key) DO NOTHING`,
   );
+  const anyAlias = pluckStatement(db, 'SELECT 1 FROM customer_aliases LIMIT 1');
   const update = statement(
     db,
     `UPDATE customers SET source = @source, email = @email, email_norm = @emailNorm, third_party_id = @thirdPartyId,
@@ -47,8 +51,8 @@ export function recordExtractedPage(db: Db, records: ExtractedRecord[], cursor: 
   const saveCursor = statement(
     db,
     `INSERT INTO extract_cursors (source, cursor, pages_read, records_read, total_pages, done, started_at, updated_at)
-     VALUES (@source, @next, 1, @n, @totalPages, @done, @at, @at)
-     ON CONFLICT(source) DO UPDATE SET cursor = @next, pages_read = pages_read + 1, records_read = records_read + @n,
+     VALUES (@source, @next, @pages, @n, @totalPages, @done, @at, @at)
+     ON CONFLICT(source) DO UPDATE SET cursor = @next, pages_read = pages_read + @pages, records_read = records_read + @n,
        total_pages = coalesce(@totalPages, total_pages), done = @done, updated_at = @at`,
   );
   const aliasOf = pluckStatement(db, 'SELECT customer_key FROM customer_aliases WHERE record_key = ?');
@@ -59,19 +63,21 @@ export function recordExtractedPage(db: Db, records: ExtractedRecord[], cursor: 
     let changed = 0;
     // One writer, inside this transaction: the next seq is read once per page, not once per record.
     let seq = nextSeq.get() as number;
+    // Aliases are made by merges (ledger/continuation.ts), inside this connection: none now means none for the page.
+    const aliases = anyAlias.get() !== undefined;
     const keys: string[] = [];
     for (const read of records) {
       // A record whose email was edited in Yotpo continues the customer it was merged into (ledger/continuation.ts).
-      const alias = aliasOf.get(read.key) as string | undefined;
+      const alias = aliases ? (aliasOf.get(read.key) as string | undefined) : undefined;
       const r = alias ? { ...read, key: alias } : read;
-      keys.push(r.key);
       const params = { ...r, optedIn: r.optedIn === null ? null : r.optedIn ? 1 : 0, pointsExpireAt: r.pointsExpireAt ?? null, at };
-      const existing = find.get(r.key) as { values_hash: string; state: CustomerState } | undefined;
-      if (!existing) {
-        insert.run({ ...params, seq: seq++, state: r.invalidReason ? 'invalid' : 'pending' });
+      if (insert.run({ ...params, seq, state: r.invalidReason ? 'invalid' : 'pending', seenPass: cursor.pass ?? null }).changes === 1) {
+        seq++;
         added++;
         continue;
       }
+      keys.push(r.key);
+      const existing = find.get(r.key) as { values_hash: string; state: CustomerState };
       if (existing.values_hash === r.valuesHash && (existing.state === 'invalid') === (r.invalidReason !== null)) continue;
       update.run(params);
       changed++;
@@ -79,7 +85,7 @@ export function recordExtractedPage(db: Db, records: ExtractedRecord[], cursor: 
       else setCustomerState(db, r.key, 'pending', 'Yotpo values changed since the last extraction');
     }
     if (cursor.pass) for (const k of keys) markSeen.run(cursor.pass, k);
-    saveCursor.run({ source: cursor.source, next: cursor.next, n: records.length, totalPages: cursor.totalPages ?? null, done: cursor.done ? 1 : 0, at });
+    saveCursor.run({ source: cursor.source, next: cursor.next, pages: cursor.pages ?? 1, n: records.length, totalPages: cursor.totalPages ?? null, done: cursor.done ? 1 : 0, at });
     if (cursor.pass && cursor.done)
       statement(db, "INSERT INTO meta (key, value) VALUES ('extract_pass_done', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(cursor.pass);
     return { added, changed };
@@ -107,9 +113,11 @@ export function hasPostedEvents(db: Db, key: string): boolean {
  * Records who this customer is in Rivo, and Rivo's values as first observed. The "before" values are the baseline
  * for `set` mode, verification and rollback, so they are written only while nothing was posted for the customer.
  */
-export function recordRivoMatch(db: Db, key: string, rivo: RivoCustomerSnapshot): void {
+export function recordRivoMatch(db: Db, key: string, rivo: RivoCustomerSnapshot, proven?: { nothingPosted: boolean }): void {
   const at = now();
-  if (hasPostedEvents(db, key)) {
+  // `nothingPosted`: the caller proved no event of anyone is in Rivo (ledger/plan.ts nothingPostedYet), so the
+  // baseline may be written without asking about this customer.
+  if (!proven?.nothingPosted && hasPostedEvents(db, key)) {
     statement(db, 'UPDATE customers SET rivo_seen_at = ? WHERE key = ?').run(at, key);
     return;
   }
@@ -118,6 +126,21 @@ export function recordRivoMatch(db: Db, key: string, rivo: RivoCustomerSnapshot)
     `UPDATE customers SET rivo_id = ?, rivo_email = ?, rivo_points_before = ?, rivo_lifetime_before = ?, rivo_credits_before = ?,
        rivo_tier_before = ?, rivo_tier_name_before = ?, rivo_dob_before = ?, rivo_seen_at = ? WHERE key = ?`,
   ).run(rivo.id, rivo.email, rivo.pointsTally, rivo.lifetimeTally, rivo.creditsCents, rivo.tierId, rivo.tierName, rivo.dob, at, key);
+}
+
+/** The row as `recordRivoMatch` leaves it for a customer with nothing posted (the baseline written). */
+export function withRivoMatch(row: CustomerRow, rivo: RivoCustomerSnapshot): CustomerRow {
+  return {
+    ...row,
+    rivo_id: rivo.id,
+    rivo_email: rivo.email,
+    rivo_points_before: rivo.pointsTally,
+    rivo_lifetime_before: rivo.lifetimeTally,
+    rivo_credits_before: rivo.creditsCents,
+    rivo_tier_before: rivo.tierId,
+    rivo_tier_name_before: rivo.tierName,
+    rivo_dob_before: rivo.dob,
+  };
 }
 
 export function getCustomer(db: Db, key: string): CustomerRow | undefined {

@@ -19,8 +19,8 @@ export function unsettledCount(db: Db, customerKey: string): number {
 }
 
 /** Adds a planned event, or plans again a key that was cancelled (or is still planned); never touches a sent one. */
-function upsertPlanned(db: Db, customerKey: string, rivoId: string, e: PlannedEvent, at: string): void {
-  statement(
+function upsertPlanned(db: Db, customerKey: string, rivoId: string, e: PlannedEvent, at: string): number {
+  return statement(
     db,
     `INSERT INTO events (key, customer_key, rivo_id, kind, role, generation, points_amount, credits_cents, value, applied_at,
        internal_note, external_note, status, created_at, updated_at, expires_at)
@@ -30,30 +30,50 @@ function upsertPlanned(db: Db, customerKey: string, rivoId: string, e: PlannedEv
        internal_note = excluded.internal_note, external_note = excluded.external_note, updated_at = excluded.updated_at,
        expires_at = excluded.expires_at
      WHERE events.status IN ('cancelled','planned')`,
-  ).run(e.key, customerKey, rivoId, e.kind, e.role, e.generation, e.pointsAmount, e.creditsCents, e.value, e.appliedAt, e.internalNote, e.externalNote, at, at, e.expiresAt ?? null);
+  ).run(e.key, customerKey, rivoId, e.kind, e.role, e.generation, e.pointsAmount, e.creditsCents, e.value, e.appliedAt, e.internalNote, e.externalNote, at, at, e.expiresAt ?? null).changes;
 }
 
 /**
  * Replaces a customer's not-yet-sent events with a new plan. Events that may already be in Rivo (in flight or
  * uncertain) must be settled first: planning over them could count a write twice or not at all.
  */
-export function replacePlan(db: Db, customerKey: string, rivoId: string, events: PlannedEvent[], valuesHash: string, notes: string[]): void {
+export function replacePlan(
+  db: Db,
+  customerKey: string,
+  rivoId: string,
+  events: PlannedEvent[],
+  valuesHash: string,
+  notes: string[],
+  proven?: { nothingPosted: boolean },
+): void {
+  // `nothingPosted`: the caller proved, in the same synchronous pass, that no event of anyone is in flight, uncertain
+  // or done (ledger/plan.ts nothingPostedYet). Then nothing is unsettled, every existing key of this customer is
+  // planned or cancelled once the UPDATE below has run, and its state follows from the new plan alone: the three
+  // questions below would each be asked once per event or customer for the same answer.
+  const fresh = proven?.nothingPosted === true;
   db.transaction(() => {
-    const unsettled = unsettledCount(db, customerKey);
-    if (unsettled > 0) throw new UnsettledEventsError(`customer ${customerKey} has ${unsettled} unsettled events; settle them before re-planning`);
+    if (!fresh) {
+      const unsettled = unsettledCount(db, customerKey);
+      if (unsettled > 0) throw new UnsettledEventsError(`customer ${customerKey} has ${unsettled} unsettled events; settle them before re-planning`);
+    }
     const at = now();
     // Unsent events give way to the new plan; so do refused ones (Rivo refused them, so they are certainly not there):
     // whatever is still owed is in the new plan.
     statement(db, "UPDATE events SET status = 'cancelled', updated_at = ? WHERE customer_key = ? AND status IN ('planned','rejected')").run(at, customerKey);
     for (const e of events) {
-      const existing = pluckStatement(db, 'SELECT status FROM events WHERE key = ?').get(e.key) as string | undefined;
-      // A key already done means the mapper was given a stale "migrated so far": refuse loudly.
-      if (existing && existing !== 'cancelled' && existing !== 'planned')
-        throw new Error(`event ${e.key} is already ${existing}; the plan was computed from a stale ledger`);
-      upsertPlanned(db, customerKey, rivoId, e, at);
+      if (!fresh) {
+        const existing = pluckStatement(db, 'SELECT status FROM events WHERE key = ?').get(e.key) as string | undefined;
+        // A key already done means the mapper was given a stale "migrated so far": refuse loudly.
+        if (existing && existing !== 'cancelled' && existing !== 'planned')
+          throw new Error(`event ${e.key} is already ${existing}; the plan was computed from a stale ledger`);
+      }
+      // Under the proof the upsert's own guard (only over cancelled or planned rows) still refuses to touch a sent one.
+      if (upsertPlanned(db, customerKey, rivoId, e, at) !== 1) throw new Error(`event ${e.key} is not planned or cancelled; the plan was computed from a stale ledger`);
     }
     statement(db, 'UPDATE customers SET planned_hash = ?, plan_notes = ? WHERE key = ?').run(valuesHash, notes.length ? JSON.stringify(notes) : null, customerKey);
-    refreshCustomerState(db, customerKey);
+    // What refreshCustomerState would find: the new plan's events planned, everything else cancelled.
+    if (fresh) setCustomerState(db, customerKey, events.length ? 'pending' : 'nothing_to_migrate', events.length ? null : 'nothing owed');
+    else refreshCustomerState(db, customerKey);
   })();
 }
 

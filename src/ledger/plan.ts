@@ -29,3 +29,16 @@ export function holdCustomer(db: Db, key: string, state: Extract<CustomerState, 
 export function hasUnsettledEvents(db: Db, key: string): boolean {
   return unsettledCount(db, key) > 0 || unsettledAwardCount(db, key) > 0;
 }
+
+/**
+ * Nothing of any customer is, or may be, in Rivo: no event in flight, uncertain or done, no award in flight or
+ * uncertain (a first plan, every dry run of a fresh DB). The planner reads it once, after its last await: the rest of
+ * a pass is synchronous and the DB has one writer (the lock), so it holds for the whole pass. Then no record can
+ * continue or collide with a migrated one, nobody has unsettled events, and every "migrated so far" is empty.
+ */
+export function nothingPostedYet(db: Db): boolean {
+  return (
+    !statement(db, "SELECT 1 FROM events WHERE status IN ('in_flight','uncertain','done') LIMIT 1").get() &&
+    !statement(db, "SELECT 1 FROM awards WHERE status IN ('in_flight','uncertain') LIMIT 1").get()
+  );
+}

@@ -35,6 +35,8 @@ export interface CursorUpdate {
   done: boolean;
   /** The extraction pass these records belong to (meta `extract_pass`); recorded on every record read. */
   pass?: string;
+  /** How many source pages these records are (several CSV pages may share a commit); 1 if absent. */
+  pages?: number;
 }
 
 export interface CustomerRow {

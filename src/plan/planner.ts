@@ -5,7 +5,7 @@ import { ConfigError } from '../errors.js';
 import { getCustomer, hasPostedEvents, iterateCustomers, recordPlanTargets, recordProblem, recordProblemOnce, recordRivoMatch, setCustomerState } from '../ledger/customers.js';
 import { postedEvents, replacePlan } from '../ledger/events.js';
 import { findContinuation, mergeContinuation, possibleEditOf, postedByAnotherRecord, type Continuation } from '../ledger/continuation.js';
-import { hasUnsettledEvents, holdCustomer } from '../ledger/plan.js';
+import { hasUnsettledEvents, holdCustomer, nothingPostedYet } from '../ledger/plan.js';
 import type { CustomerRow } from '../ledger/types.js';
 import { foldEvents, planCustomer, resolveIdentities, type Resolution, type RivoLookup } from '../mapper/index.js';
 import type { RivoApi } from '../rivo/api.js';
@@ -16,7 +16,11 @@ import { historyInputOf } from './history-view.js';
 import { withoutAwardedItems } from '../awards/history.js';
 import { awaitHistory, setHistoryStatus } from '../ledger/history.js';
 import { chooseLookup, listAllRivoCustomers, lookUpOne, refreshTiers, rivoByEmail, rivoById } from './rivo-index.js';
+import { withRivoMatch } from '../ledger/customers.js';
+import type { RivoCustomerSnapshot } from '../domain.js';
 import { pluckStatement, statement } from '../ledger/statements.js';
+import { flushWal, isWalOnDisk, relaxSync } from '../ledger/durable.js';
+import { widenCache } from '../ledger/cache.js';
 
 export interface PlanOptions {
   db: Db;
@@ -65,6 +69,9 @@ export interface PlanSummary {
 
 export type PlanScope = 'all' | 'changed' | 'held';
 
+/** How the planner took a record: what it plans from a match is only the Rivo customer, whichever way it was found. */
+type Decided = Exclude<Resolution, { kind: 'matched' }> | { kind: 'matched'; rivoId: string };
+
 const SCOPES: Record<PlanScope, string> = {
   all: '1 = 1',
   changed: 'planned_hash IS NULL OR planned_hash <> values_hash',
@@ -76,6 +83,8 @@ const SCOPES: Record<PlanScope, string> = {
  * 5,000 customers share most of those pages (measured on 100k customers: 500 per commit 35 s, 5,000 per commit 24 s).
  */
 const CHUNK = 5000;
+/** SQLite page cache while planning (see ledger/cache.ts). */
+const PLAN_CACHE_MB = Number(process.env.Y2R_CACHE_MB ?? 32);
 /** Rows read per query while planning (kept small: see pass 1). */
 const ROW_PAGE = 100;
 /** A Rivo listing older than this process is stale; within one process (migrate's passes) it is reused. */
@@ -87,6 +96,24 @@ const ACTIVE = "state <> 'invalid' AND seq <= ?";
  * owed through the ledger. Reads Rivo only: it never writes there, so it is the dry run too.
  */
 export async function plan(options: PlanOptions): Promise<PlanSummary> {
+  // A plan sends nothing, and nothing outside acts on its commits before a flush: the loader flushes the WAL before
+  // any request leaves (ledger/durable.ts), and a durable commit flushes every commit before it. So its commits skip
+  // their own fsync (on a large dry run: the Rivo listing commits a page of 250 customers at a time), and it flushes
+  // once at the end. A power cut loses at most a tail of the plan, which the next plan makes again.
+  const { db } = options;
+  const release = isWalOnDisk(db) ? relaxSync(db) : () => undefined;
+  const narrow = widenCache(db, PLAN_CACHE_MB);
+  try {
+    return await planPass(options);
+  } finally {
+    narrow();
+    release();
+    // A flush that fails must not hide the plan's own error; a tail it leaves unflushed is planned again.
+    await flushWal(db).catch(() => undefined);
+  }
+}
+
+async function planPass(options: PlanOptions): Promise<PlanSummary> {
   const { db, config, rivo } = options;
   if (getMeta(db, 'rolled_back_at'))
     throw new ConfigError(
@@ -103,15 +130,34 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
   const tiers = await refreshTiers(db, rivo);
   summary.rivoLookup = await fillRivoIndex(options, inScope, limitSeq);
 
-  const lookup: RivoLookup = { byId: (id) => rivoById(db, id), byEmail: (e) => rivoByEmail(db, e) };
+  // The last await is above: from here the plan is synchronous, so what the ledger proves now holds for the pass.
+  // With nothing of anyone's in Rivo (a first plan, a dry run), every per-customer "posted?" question has the answer
+  // no, and asking the DB a million times over costs most of a large dry run.
+  const nothingPosted = nothingPostedYet(db);
+  const posted = (key: string): boolean => !nothingPosted && hasPostedEvents(db, key);
+  // Matching reads a Rivo customer by id or email, then planning reads the chosen one by id again: the last few
+  // snapshots read are kept (nothing writes rivo_customers while a pass runs, see above).
+  const recent = new Map<string, RivoCustomerSnapshot | undefined>();
+  const remember = (k: string, v: RivoCustomerSnapshot | undefined) => {
+    if (recent.size >= 8) recent.delete(recent.keys().next().value!);
+    recent.set(k, v);
+    if (v) recent.set(`id:${v.id}`, v);
+    return v;
+  };
+  const cachedById = (id: string) => (recent.has(`id:${id}`) ? recent.get(`id:${id}`) : remember(`id:${id}`, rivoById(db, id)));
+  const lookup: RivoLookup = {
+    byId: cachedById,
+    byEmail: (e) => (recent.has(`email:${e}`) ? recent.get(`email:${e}`) : remember(`email:${e}`, rivoByEmail(db, e))),
+  };
   const identityMap = config.mapping.identityMap;
   const linkable = Object.keys(identityMap).length > 0;
   // Only a record with nothing in Rivo yet can continue another one; a Shopify id or an identityMap entry links them.
+  // A continuation needs an earlier record with events in Rivo: with none anywhere, there is none to find.
   const continuationOf = (row: CustomerRow): Continuation =>
-    (row.third_party_id || linkable) && !hasPostedEvents(db, row.key) ? findContinuation(db, row, identityMap) : { kind: 'none' };
+    !nothingPosted && (row.third_party_id || linkable) && !posted(row.key) ? findContinuation(db, row, identityMap) : { kind: 'none' };
   const single = (row: CustomerRow): Resolution => {
     // A customer who already has events in Rivo stays with that Rivo customer, whatever Rivo's emails say today.
-    if (row.rivo_id && hasPostedEvents(db, row.key)) return { kind: 'matched', rivoId: row.rivo_id, via: 'ledger' };
+    if (row.rivo_id && posted(row.key)) return { kind: 'matched', rivoId: row.rivo_id, via: 'ledger' };
     return resolveIdentities([{ key: row.key, email: row.email, thirdPartyId: row.third_party_id }], lookup, identityMap).get(row.key)!;
   };
 
@@ -147,6 +193,14 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
 
   // Pass 2: plan each customer in this window.
   done = 0;
+  // With nothing posted, pass 1 stored a candidate exactly for the records `single` matches (no continuation can
+  // intervene), and nothing has changed what `single` reads since: its Rivo customer is read back, not worked out again.
+  const candidateOf = pluckStatement(db, 'SELECT rivo_id FROM match_candidates WHERE customer_key = ?');
+  const matchedInPass1 = (row: CustomerRow): Decided | undefined => {
+    if (!nothingPosted) return undefined;
+    const rivoId = candidateOf.get(row.key) as string | undefined;
+    return rivoId === undefined ? undefined : { kind: 'matched', rivoId };
+  };
   const model = { negativeEventsLowerLifetime: config.mapping.negativeEventsLowerLifetime };
   // Decided once per plan, from the setting and the store's measured profile: the mapper only takes the answer.
   const expiry = decideExpiry(config.mapping.expiry, readProfile(db));
@@ -174,7 +228,7 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
       planOne(getCustomer(db, continuation.of.key)!);
       return;
     }
-    const resolution = overrides.get(row.key) ?? single(row);
+    const resolution: Decided = overrides.get(row.key) ?? matchedInPass1(row) ?? single(row);
     try {
       switch (resolution.kind) {
         case 'unmatched':
@@ -190,7 +244,7 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
           summary.nothingToMigrate++;
           return;
       }
-      const earlier = hasPostedEvents(db, row.key) ? null : postedByAnotherRecord(db, resolution.rivoId, row.key);
+      const earlier = nothingPosted || posted(row.key) ? null : postedByAnotherRecord(db, resolution.rivoId, row.key);
       if (earlier !== null) {
         const reason =
           `Rivo customer ${resolution.rivoId} already received this migration's points under Yotpo record ${earlier}, ` +
@@ -200,7 +254,8 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
         summary.conflicts++;
         return;
       }
-      const edit = hasPostedEvents(db, row.key) ? { kind: 'none' as const } : possibleEditOf(db, row, identityMap);
+      // possibleEditOf looks for a migrated record of the same name: none can exist while nothing is posted.
+      const edit = nothingPosted || posted(row.key) ? { kind: 'none' as const } : possibleEditOf(db, row, identityMap);
       if (edit.kind === 'wait') {
         summary.awaitingContinuation++; // a migrated record of the same name may still be read in this pass
         return;
@@ -215,17 +270,19 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
         summary.conflicts++;
         return;
       }
-      if (hasUnsettledEvents(db, row.key)) {
+      if (!nothingPosted && hasUnsettledEvents(db, row.key)) {
         summary.awaitingSettlement++; // the loader settles them first; the next plan sees their outcome
         return;
       }
-      const observed = rivoById(db, resolution.rivoId);
-      if (observed) recordRivoMatch(db, row.key, observed);
-      const fresh = getCustomer(db, row.key)!;
-      const posted = postedEvents(db, row.key);
-      const migrated = foldEvents(posted, model);
+      const observed = cachedById(resolution.rivoId);
+      if (observed) recordRivoMatch(db, row.key, observed, nothingPosted ? { nothingPosted } : undefined);
+      // With nothing posted, recordRivoMatch wrote exactly the observed values over the row just read: the row as
+      // stored now is known without reading it back.
+      const fresh = nothingPosted ? (observed ? withRivoMatch(row, observed) : row) : getCustomer(db, row.key)!;
+      const postedSoFar = nothingPosted ? [] : postedEvents(db, row.key);
+      const migrated = foldEvents(postedSoFar, model);
       // Awards (one-time actions) are counted before the customer's first plan is sent: the replay still applies.
-      const firstPlan = !posted.some((e) => e.role !== 'award');
+      const firstPlan = !postedSoFar.some((e) => e.role !== 'award');
       // One-time actions are read from the history too: a first plan waits for the lookup with history off as well
       // (planned without it, the whole balance would go out and the actions could never be awarded).
       const actionsMapped = Object.keys(config.mapping.oneTimeActions).length > 0;
@@ -254,9 +311,9 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
         historyAwardedPoints: awardedOut?.yotpoPoints,
       });
       if (fresh.points_earned === null) result.notes.unshift('lifetime points unknown in the source (no points earned): lifetime carried as the balance');
-      replacePlan(db, row.key, fresh.rivo_id!, result.events, fresh.values_hash, result.notes);
+      replacePlan(db, row.key, fresh.rivo_id!, result.events, fresh.values_hash, result.notes, { nothingPosted });
       // A customer's first plan says what became of its history; after that, deltas leave the first answer standing.
-      if (firstPlan) setHistoryStatus(db, row.key, result.history ?? null);
+      if (firstPlan && (fresh.history_status ?? null) !== (result.history ?? null)) setHistoryStatus(db, row.key, result.history ?? null);
       recordPlanTargets(db, row.key, {
         targetPoints: result.target.points,
         targetLifetime: result.target.lifetime,
@@ -267,7 +324,7 @@ export async function plan(options: PlanOptions): Promise<PlanSummary> {
         predictedTier: result.predicted.tierName,
         predictedDob: result.predicted.dob,
       });
-      if (result.events.length === 0 && !posted.length)
+      if (result.events.length === 0 && !postedSoFar.length)
         setCustomerState(db, row.key, 'nothing_to_migrate', result.notes.find((n) => n.startsWith('skipped')) ?? 'nothing owed');
       if (result.events.length) summary.planned++;
       else summary.nothingToMigrate++;
@@ -338,14 +395,14 @@ function resolveSharedRivoCustomers(db: Db, lookup: RivoLookup, identityMap: Rec
   const members = statement(db, 'SELECT c.* FROM match_candidates m JOIN customers c ON c.key = m.customer_key WHERE m.rivo_id = ? ORDER BY c.seq');
   for (const rivoId of shared) {
     const group = members.all(rivoId) as CustomerRow[];
-    const posted = group.filter((c) => hasPostedEvents(db, c.key));
-    if (posted.length) {
+    const withEvents = group.filter((c) => hasPostedEvents(db, c.key));
+    if (withEvents.length) {
       for (const c of group) {
-        if (posted.includes(c)) continue;
+        if (withEvents.includes(c)) continue;
         const reason =
-          `Rivo customer ${rivoId} already received the points of ${posted.map((p) => p.email ?? p.key).join(', ')}, ` +
+          `Rivo customer ${rivoId} already received the points of ${withEvents.map((p) => p.email ?? p.key).join(', ')}, ` +
           'and this record resolves to the same customer: held; map it in mapping.identityMap (to another Rivo id or "skip")';
-        out.set(c.key, { kind: 'conflict', rivoId, with: posted.map((p) => p.key), reason });
+        out.set(c.key, { kind: 'conflict', rivoId, with: withEvents.map((p) => p.key), reason });
         recordProblemOnce(db, { customerKey: c.key, kind: 'late_conflict', detail: reason });
       }
       continue;

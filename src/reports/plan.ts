@@ -76,27 +76,29 @@ const CUSTOMER_COLUMNS = [
 
 type PlanRow = Pick<CustomerRow, (typeof CUSTOMER_COLUMNS)[number]> & { ev_count: number; ev_points: number; ev_credits: number; ev_expires: string | null };
 
-/** Events of a customer that are planned or were sent (cancelled ones were superseded and never left). */
-const liveEvents = (agg: string) => `(SELECT ${agg} FROM events e WHERE e.customer_key = c.key AND e.status <> 'cancelled')`;
 
 /**
  * One CSV row per customer, in `seq` order, read in chunks by seq (keyset), each chunk one query with the customer's
  * event sums: memory holds one chunk, whatever the number of customers.
  */
 export function* planRows(db: Db, r: Redactor, chunk = 1000): Generator<Cell[]> {
-  const stmt = db.prepare(
-    `SELECT ${CUSTOMER_COLUMNS.map((col) => `c.${col}`).join(', ')},
-       ${liveEvents('count(*)')} AS ev_count,
-       ${liveEvents('coalesce(sum(e.points_amount), 0)')} AS ev_points,
-       ${liveEvents('coalesce(sum(e.credits_cents), 0)')} AS ev_credits,
-       ${liveEvents('max(e.expires_at)')} AS ev_expires
-     FROM customers c WHERE c.seq > ? ORDER BY c.seq LIMIT ?`,
+  const stmt = db.prepare(`SELECT ${CUSTOMER_COLUMNS.map((col) => `c.${col}`).join(', ')} FROM customers c WHERE c.seq > ? ORDER BY c.seq LIMIT ?`);
+  // The chunk's event sums in one grouped pass over the events index, instead of four subqueries per customer; events
+  // planned or sent only (cancelled ones were superseded and never left).
+  const sums = db.prepare(
+    `SELECT e.customer_key AS key, count(*) AS ev_count, coalesce(sum(e.points_amount), 0) AS ev_points,
+       coalesce(sum(e.credits_cents), 0) AS ev_credits, max(e.expires_at) AS ev_expires
+     FROM events e WHERE e.customer_key IN (SELECT key FROM customers WHERE seq > ? ORDER BY seq LIMIT ?) AND e.status <> 'cancelled'
+     GROUP BY e.customer_key`,
   );
+  const none = { ev_count: 0, ev_points: 0, ev_credits: 0, ev_expires: null };
   const actions = actionsDescriber(db);
   let after = 0;
   for (;;) {
-    const rows = stmt.all(after, chunk) as PlanRow[];
-    if (!rows.length) return;
+    const customers = stmt.all(after, chunk) as Omit<PlanRow, keyof typeof none>[];
+    if (!customers.length) return;
+    const byKey = new Map((sums.all(after, chunk) as (typeof none & { key: string })[]).map((s) => [s.key, s]));
+    const rows: PlanRow[] = customers.map((c) => ({ ...c, ...(byKey.get(c.key) ?? none) }));
     for (const c of rows)
       yield [
         c.seq,
