@@ -108,6 +108,29 @@ describe('the stages one at a time', () => {
     for (const key of keys) expect(notes.filter((n) => n.includes(`[${key}]`)), key).toHaveLength(1);
   });
 
+  it('migrate after a dry run: a held record Rivo now matches to a pending record\'s customer makes twins, both held before either is credited', async () => {
+    const [x, y] = [sb.shop.yotpoCustomers[7]!, sb.shop.yotpoCustomers[8]!];
+    const xr = sb.rivo.customer(String(x.third_party_id))!;
+    const yr = sb.rivo.customer(String(y.third_party_id))!;
+    sb.rivo.removeCustomer(xr.id as never);
+    expect(await run(['migrate', '--dry-run', ...common])).toBe(3);
+    expect(states()).toMatchObject({ unmatched: 1, pending: 59 });
+
+    // Between the dry run and the run, Rivo's customer of y takes x's email: x (held) now matches it too.
+    sb.rivo.removeCustomer(yr.id as never);
+    sb.rivo.addCustomer({ id: yr.id as never, email: x.email, points_tally: 13 });
+    await run(['migrate', ...common]);
+    const db = new Database(join(dir, 'm.sqlite'), { readonly: true });
+    const stateOf = (email: string) => db.prepare('SELECT state FROM customers WHERE email_norm = ?').pluck().get(email.trim().toLowerCase());
+    const xs = stateOf(x.email);
+    const ys = stateOf(y.email);
+    db.close();
+    expect([xs, ys]).toEqual(['conflict', 'conflict']);
+    // The shared Rivo customer was not credited by either record.
+    expect(sb.rivo.customer(String(yr.id))?.points_tally).toBe(13);
+    expect(sb.rivo.eventsFor(String(yr.id))).toHaveLength(0);
+  });
+
   it('check: exit 0 when both APIs answer, exit 2 with a wrong key, without printing it', async () => {
     expect(await run(['check', ...common])).toBe(0);
     vi.stubEnv('RIVO_API_KEY', 'wrong-key-d41d8cd9');
