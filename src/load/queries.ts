@@ -176,6 +176,29 @@ export function scopeCounts(db: Db, scope: Scope): ScopeCounts {
   };
 }
 
+/**
+ * The counts that change while a load runs, for the whole ledger (no pilot window, every role): events by open status
+ * and the customers with an open event. Range scans of the `events_status` index, so their cost follows what is still
+ * open rather than the ledger's size (at 20,000 customers `scopeCounts` took ~360 ms, during which the rate gate
+ * could start nothing). Null for a windowed or rollback scope, which `scopeCounts` serves.
+ */
+export function openCounts(db: Db, scope: Scope): { planned: number; inFlight: number; uncertain: number; rejected: number; pointsPlanned: number; customersOpen: number } | null {
+  if (scope.roles !== 'all' || scope.maxSeq < Number.MAX_SAFE_INTEGER) return null;
+  const by = new Map(
+    (statement(db, "SELECT status, count(*) AS n FROM events WHERE status IN ('planned','in_flight','uncertain','rejected') GROUP BY status").all() as { status: string; n: number }[]).map(
+      (r) => [r.status, r.n],
+    ),
+  );
+  return {
+    planned: by.get('planned') ?? 0,
+    inFlight: by.get('in_flight') ?? 0,
+    uncertain: by.get('uncertain') ?? 0,
+    rejected: by.get('rejected') ?? 0,
+    pointsPlanned: pluckStatement(db, "SELECT count(*) FROM events WHERE status = 'planned' AND kind = 'points'").get() as number,
+    customersOpen: pluckStatement(db, "SELECT count(DISTINCT customer_key) FROM events WHERE status IN ('planned','in_flight','uncertain','rejected')").get() as number,
+  };
+}
+
 export interface OpenEvent {
   customer_key: string;
   key: string;

@@ -241,3 +241,6 @@ export function statuses(db: Db): Record<string, number> {
 export function runLoad(x: Harness, over: Partial<LoadOptions> = {}) {
   return asCliAsync(load({ db: x.db, config: x.config, rivo: x.rivo, migrationId: x.migrationId, roundPause: { baseDelayMs: 5, maxDelayMs: 50 }, ...over }));
 }
+
+/** Load options with `rivo.settleDelayMs` set (the settle tests time themselves against it). */
+export const withSettleDelay = (h: Harness, ms: number) => ({ config: { ...h.config, rivo: { ...h.config.rivo, settleDelayMs: ms } } });

@@ -2,8 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { markDone } from '../../src/ledger/events.js';
 import type { EventRow } from '../../src/ledger/types.js';
 import { updatesOf } from '../../src/load/policy/pack.js';
-import { isSendable, onlyPlanned, plannedEvents, pointsSettledDone, type Scope } from '../../src/load/queries.js';
-import { harness, plannedEvent, type Harness } from './harness.js';
+import { isSendable, onlyPlanned, plannedEvents, pointsSettledDone, scopeCounts, type Scope } from '../../src/load/queries.js';
+import { etaSeconds, ProgressMeter, type LoadProgress } from '../../src/load/progress.js';
+import { harness, plannedEvent, population, type Harness } from './harness.js';
 import { replacePlan } from '../../src/ledger/events.js';
 
 const scope: Scope = { maxSeq: 1_000_000, roles: 'all', customerStates: ['pending'] };
@@ -90,3 +91,43 @@ describe('markDone with the customer named by the caller', () => {
     expect(db.prepare('SELECT state FROM customers WHERE key = ?').pluck().get(c.key)).toBe('migrated');
   });
 });
+
+describe('progress between forced reports: open events against the totals of the last exact count', () => {
+  it('gives the numbers scopeCounts gives, in every mix of statuses a load pass goes through', async () => {
+    h = await harness(population(12));
+    const { db } = h;
+    const unbounded: Scope = { maxSeq: Number.MAX_SAFE_INTEGER, roles: 'all', customerStates: ['pending'] };
+    const reports: LoadProgress[] = [];
+    const meter = new ProgressMeter({ db, rivo: h.rivo, scope: unbounded, perRequest: 10, rps: 100, everyMs: 0, onProgress: (p) => reports.push(p) });
+    meter.report('start', 1, true);
+    const keys = h.customers.flatMap((c) => c.events.map((e) => e.key));
+    expect(keys.length).toBeGreaterThan(20);
+    const steps: [string, string[]][] = [
+      ['in_flight', keys.slice(0, 6)],
+      ['done', keys.slice(0, 4)],
+      ['uncertain', keys.slice(4, 6)],
+      ['rejected', keys.slice(6, 8)],
+      ['done', keys.slice(8, 15)],
+      ['done', keys.slice(15)],
+    ];
+    for (const [status, ks] of steps) {
+      for (const k of ks) setStatus(db, k, status);
+      meter.report('send', 1);
+      const exact = scopeCounts(db, unbounded);
+      const got = reports.at(-1)!;
+      expect({ status, ...pick(got) }).toEqual({ status, ...pick(exact) });
+      expect(got.etaSeconds).toBe(etaSeconds(exact, 10, 100));
+    }
+  });
+});
+
+function pick(c: Pick<LoadProgress, 'eventsDone' | 'eventsTotal' | 'eventsUncertain' | 'eventsRejected' | 'customersDone' | 'customersTotal'>) {
+  return {
+    eventsDone: c.eventsDone,
+    eventsTotal: c.eventsTotal,
+    eventsUncertain: c.eventsUncertain,
+    eventsRejected: c.eventsRejected,
+    customersDone: c.customersDone,
+    customersTotal: c.customersTotal,
+  };
+}

@@ -8,7 +8,7 @@ import { eventsOf, markInFlight } from '../../src/ledger/events.js';
 import { HttpClient } from '../../src/http/client.js';
 import { RateGate } from '../../src/http/limiter.js';
 import { journalPath, journalReader, openSentJournal, removeSettledJournals } from '../../src/load/sent-journal.js';
-import { expectMigratedExactly, harness, keysInRivo, population, runLoad, type Harness } from './harness.js';
+import { expectMigratedExactly, harness, keysInRivo, population, runLoad, type Harness, withSettleDelay } from './harness.js';
 
 /**
  * The sent journal (issue 13: resume after a kill): a write whose request id is not in its run's journal never left
@@ -72,7 +72,6 @@ afterEach(async () => {
 });
 
 const DELAY = 4000;
-const withDelay = (x: Harness, ms: number) => ({ config: { ...x.config, rivo: { ...x.config.rivo, settleDelayMs: ms } } });
 
 describe('a run that resumes after a kill', () => {
   it('plans again at once the writes whose requests never left the killed run (not in its journal), and sends them once', async () => {
@@ -86,7 +85,7 @@ describe('a run that resumes after a kill', () => {
     markInFlight(h.db, rows.map((e) => e.key), 'dead0001-b2');
 
     const t0 = Date.now();
-    const summary = await runLoad(h, withDelay(h, DELAY));
+    const summary = await runLoad(h, withSettleDelay(h, DELAY));
     expect(Date.now() - t0).toBeLessThan(DELAY / 2);
     expect(summary.interruptedAtStart).toBe(rows.length);
     expect(summary.settled).toMatchObject({ found: 0, absent: rows.length, held: 0 });
@@ -107,7 +106,7 @@ describe('a run that resumes after a kill', () => {
     markInFlight(h.db, rows.map((e) => e.key), 'dead0002-b1');
 
     const t0 = Date.now();
-    const summary = await runLoad(h, withDelay(h, 1500));
+    const summary = await runLoad(h, withSettleDelay(h, 1500));
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1500);
     expect(summary.settled).toMatchObject({ found: 0, absent: rows.length });
     expectMigratedExactly(h);
@@ -121,7 +120,7 @@ describe('a run that resumes after a kill', () => {
     markInFlight(h.db, rows.map((e) => e.key), 'dead0003-b7');
 
     const t0 = Date.now();
-    const summary = await runLoad(h, withDelay(h, 1500));
+    const summary = await runLoad(h, withSettleDelay(h, 1500));
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1500);
     expect(summary.settled).toMatchObject({ absent: rows.length });
     expectMigratedExactly(h);

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventsOf, markDone, markInFlight } from '../../src/ledger/events.js';
 import { toOutgoing } from '../../src/load/outgoing.js';
-import { expectMigratedExactly, harness, keysInRivo, population, runLoad, statuses, type Harness } from './harness.js';
+import { expectMigratedExactly, harness, keysInRivo, population, runLoad, statuses, type Harness, withSettleDelay } from './harness.js';
 
 /**
  * When uncertain writes are settled (issue 13: resume after a kill). A key found by a read-back is proof whenever it
@@ -16,7 +16,6 @@ afterEach(async () => {
 });
 
 const DELAY = 4000;
-const withDelay = (x: Harness, ms: number) => ({ config: { ...x.config, rivo: { ...x.config.rivo, settleDelayMs: ms } } });
 
 describe('settling without waiting for what Rivo already has', () => {
   it('writes in flight at a crash that Rivo applied: settled done by the first read, without waiting settleDelayMs', async () => {
@@ -27,7 +26,7 @@ describe('settling without waiting for what Rivo already has', () => {
     h.sb.rivo.createBatch(rows.map(toOutgoing), new Date());
 
     const t0 = Date.now();
-    const summary = await runLoad(h, withDelay(h, DELAY));
+    const summary = await runLoad(h, withSettleDelay(h, DELAY));
     const took = Date.now() - t0;
     expect(summary.interruptedAtStart).toBe(rows.length);
     expect(summary.settled).toMatchObject({ found: rows.length, absent: 0, held: 0 });
@@ -49,7 +48,7 @@ describe('settling without waiting for what Rivo already has', () => {
     const writes = h.sb.stats().rivo.writes;
 
     const t0 = Date.now();
-    const summary = await runLoad(h, withDelay(h, DELAY));
+    const summary = await runLoad(h, withSettleDelay(h, DELAY));
     expect(Date.now() - t0).toBeLessThan(DELAY / 2);
     expect(summary.settled).toMatchObject({ found: 1, absent: 0 });
     expect(h.sb.stats().rivo.writes).toBe(writes);
@@ -64,7 +63,7 @@ describe('settling without waiting for what Rivo already has', () => {
     markInFlight(h.db, rows.map((e) => e.key), 'crashed');
 
     const t0 = Date.now();
-    const summary = await runLoad(h, withDelay(h, 1500));
+    const summary = await runLoad(h, withSettleDelay(h, 1500));
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1500);
     expect(summary.settled).toMatchObject({ found: 0, absent: rows.length });
     expectMigratedExactly(h);
@@ -82,7 +81,7 @@ describe('a server that applies a write late is never read as "absent" early', (
 
     try {
       const t0 = Date.now();
-      const summary = await runLoad(h, withDelay(h, 1500));
+      const summary = await runLoad(h, withSettleDelay(h, 1500));
       expect(Date.now() - t0).toBeGreaterThanOrEqual(1500);
       expect(summary.settled).toMatchObject({ found: rows.length, absent: 0 });
       for (const r of rows) expect(keysInRivo(h.sb).get(r.key)).toBe(1);
@@ -97,7 +96,7 @@ describe('a server that applies a write late is never read as "absent" early', (
     h = await harness(population(5), { rivo: { sendMode: 'single' } });
     h.sb.setFaults({ lateApplyMs: 700 });
     h.sb.failNext('rivo', 1, 'lateApply');
-    const summary = await runLoad(h, withDelay(h, 1500));
+    const summary = await runLoad(h, withSettleDelay(h, 1500));
     expect(summary.exitCode).toBe(0);
     expect(summary.settled).toMatchObject({ found: 1, absent: 0 });
     expect(statuses(h.db).uncertain ?? 0).toBe(0);
