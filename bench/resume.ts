@@ -128,7 +128,7 @@ export async function benchResume(options: ResumeOptions = {}): Promise<BenchRes
     const ratio = resumed.wallMs / lastOnePctMs;
     const lines = [
       `resume: killed at ${killed.samples.at(-1)?.done ?? '?'} of ${ref.total} events done; the resumed run took ${fmt.s(resumed.wallMs)} ` +
-        `(${load.interruptedAtStart ?? '?'} writes were in flight at the kill and settled by read-back: ${load.settled?.found ?? '?'} found, ` +
+        `(${load.interruptedAtStart ?? '?'} writes were in flight at the kill and settled: ${load.settled?.found ?? '?'} found, ` +
         `${load.settled?.absent ?? '?'} proven absent and sent again (never left the killed run, per its sent journal, or not found by the read made after settleDelayMs); ` +
         `${load.events?.landedThisRun ?? '?'} events sent; ` +
         `${killed.resumeStats?.yotpo.requests ?? '?'} Yotpo and ${killed.resumeStats?.rivo.requests ?? '?'} Rivo requests); exact: ${exact ? 'yes' : 'NO'} ` +
