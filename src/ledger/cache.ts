@@ -1,9 +1,10 @@
 import type { Db } from '../db/open.js';
+import { holdSetting } from './held-setting.js';
 
-const widened = new WeakMap<Db, { holders: number; before: number; checkpointBefore: number }>();
+const widened = new WeakMap<Db, { holders: number; saved: { cacheSize: number; checkpoint: number } }>();
 
 /** WAL pages between automatic checkpoints while widened (SQLite's default is 1,000: 4 MB). */
-const BULK_CHECKPOINT_PAGES = Number(process.env.Y2R_CKPT ?? 16384);
+const BULK_CHECKPOINT_PAGES = 16384;
 
 /**
  * A larger SQLite page cache, and fewer checkpoints, for the bulk passes (extraction, planning) until the returned function is called.
@@ -13,31 +14,25 @@ const BULK_CHECKPOINT_PAGES = Number(process.env.Y2R_CKPT ?? 16384);
  * setting goes back when the last one releases. Memory: the cache fills only as far as the DB is large.
  */
 export function widenCache(db: Db, mb: number): () => void {
-  let state = widened.get(db);
-  if (!state) {
-    state = {
-      holders: 0,
-      before: db.pragma('cache_size', { simple: true }) as number,
-      checkpointBefore: db.pragma('wal_autocheckpoint', { simple: true }) as number,
-    };
-    widened.set(db, state);
-    db.pragma(`cache_size = ${-Math.round(mb * 1024)}`);
-    // A bulk pass rewrites the same index pages commit after commit: checkpointing every 4 MB of WAL copies each of
-    // them into the DB file (and, with synchronous = NORMAL, fsyncs it) over and over; at 64 MB a checkpoint copies
-    // the latest version of a page once. Durability is the WAL's, not the checkpoint's: nothing is lost by waiting.
-    db.pragma(`wal_autocheckpoint = ${BULK_CHECKPOINT_PAGES}`);
-  }
-  state.holders++;
-  let released = false;
-  return () => {
-    if (released) return;
-    released = true;
-    const s = widened.get(db)!;
-    if (--s.holders > 0) return;
-    widened.delete(db);
-    if (db.open) {
-      db.pragma(`cache_size = ${s.before}`);
-      db.pragma(`wal_autocheckpoint = ${s.checkpointBefore}`);
-    }
-  };
+  return holdSetting(
+    widened,
+    db,
+    () => {
+      const saved = {
+        cacheSize: db.pragma('cache_size', { simple: true }) as number,
+        checkpoint: db.pragma('wal_autocheckpoint', { simple: true }) as number,
+      };
+      db.pragma(`cache_size = ${-Math.round(mb * 1024)}`);
+      // A bulk pass rewrites the same index pages commit after commit: checkpointing every 4 MB of WAL copies each of
+      // them into the DB file (and, with synchronous = NORMAL, fsyncs it) over and over; at 64 MB a checkpoint copies
+      // the latest version of a page once. Durability is the WAL's, not the checkpoint's: nothing is lost by waiting.
+      db.pragma(`wal_autocheckpoint = ${BULK_CHECKPOINT_PAGES}`);
+      return saved;
+    },
+    (saved) => {
+      if (!db.open) return;
+      db.pragma(`cache_size = ${saved.cacheSize}`);
+      db.pragma(`wal_autocheckpoint = ${saved.checkpoint}`);
+    },
+  );
 }

@@ -1,6 +1,7 @@
 import { close as closeFd, fsync as fsyncFd, open as openFd } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Db } from '../db/open.js';
+import { holdSetting } from './held-setting.js';
 
 /**
  * Group commit for the loader: "the intent is on disk before the request leaves", at one disk flush per group of
@@ -138,7 +139,7 @@ export function groupCommit(db: Db, o: { syncWal?: () => Promise<void> } = {}): 
   };
 }
 
-const relaxed = new WeakMap<Db, { holders: number; before: number }>();
+const relaxed = new WeakMap<Db, { holders: number; saved: number }>();
 
 /**
  * Commits without their own fsync (`synchronous = NORMAL`) until the returned function is called; nested holders
@@ -147,22 +148,18 @@ const relaxed = new WeakMap<Db, { holders: number; before: number }>();
  * act on such a commit before a flush (`GroupCommit.sync`, `flushWal`).
  */
 export function relaxSync(db: Db): () => void {
-  let state = relaxed.get(db);
-  if (!state) {
-    state = { holders: 0, before: db.pragma('synchronous', { simple: true }) as number };
-    relaxed.set(db, state);
-    db.pragma('synchronous = NORMAL');
-  }
-  state.holders++;
-  let released = false;
-  return () => {
-    if (released) return;
-    released = true;
-    const s = relaxed.get(db)!;
-    if (--s.holders > 0) return;
-    relaxed.delete(db);
-    if (db.open && !db.inTransaction) db.pragma(`synchronous = ${s.before}`);
-  };
+  return holdSetting(
+    relaxed,
+    db,
+    () => {
+      const before = db.pragma('synchronous', { simple: true }) as number;
+      db.pragma('synchronous = NORMAL');
+      return before;
+    },
+    (before) => {
+      if (db.open && !db.inTransaction) db.pragma(`synchronous = ${before}`);
+    },
+  );
 }
 
 /** Whether commits on this DB go to a WAL file that `flushWal` can make durable. */

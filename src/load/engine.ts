@@ -123,6 +123,8 @@ export class LoadEngine {
   /** Group commit while the engine runs (`ledger/durable.ts`); none outside `run` / `settleCustomers`. */
   private commits: GroupCommit | null = null;
   private journal: SentJournal | null = null;
+  /** The DB's file: the sent journals live beside it (none for a DB without one). */
+  private readonly file: string | null;
   /** Which uncertain writes provably never left a stopped run (file DBs only). */
   private readonly neverLeft: ((requestId: string | null) => boolean) | undefined;
 
@@ -157,8 +159,8 @@ export class LoadEngine {
       left: (requestId) => this.journal?.left(requestId),
       log: o.log,
     });
-    const file = dbFile(o.db);
-    this.neverLeft = file ? journalReader(file).neverLeft : undefined;
+    this.file = dbFile(o.db);
+    this.neverLeft = this.file ? journalReader(this.file).neverLeft : undefined;
   }
 
   /** Rounds of settle-then-send until nothing is left that this run may do. Throws only what must stop the run. */
@@ -168,7 +170,7 @@ export class LoadEngine {
 
   /** This run's sent journal (`sent-journal.ts`), open while it may send; journals nothing unsettled needs go after. */
   private async withJournal<T>(fn: () => Promise<T>): Promise<T> {
-    const path = dbFile(this.o.db);
+    const path = this.file;
     if (!path || this.journal) return fn();
     this.journal = openSentJournal(path, this.sender.journalRunId);
     try {
