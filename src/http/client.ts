@@ -133,8 +133,11 @@ export class HttpClient {
         retryAfterMs: wait,
         writeMayApplyOnError: spec.writeMayApplyOnError ?? false,
       });
-      // No header said how long: still slow the whole gate a little, so a 429 storm is not met at full speed.
-      if (error instanceof RateLimitError && wait === undefined) this.options.gate.pauseFor(1000);
+      if (error instanceof RateLimitError) {
+        this.options.gate.refused();
+        // No header said how long: still slow the whole gate a little, so a 429 storm is not met at full speed.
+        if (wait === undefined) this.options.gate.pauseFor(1000);
+      }
       throw error;
     }
     const parsed = parseJson<unknown>(system, spec.method, path, res.status, body, kept);

@@ -12,7 +12,7 @@ import { Sender } from './send.js';
 import type { ReadBackMoment } from './policy/settle-rule.js';
 import { journalReader, openSentJournal, removeSettledJournals, type SentJournal } from './sent-journal.js';
 import { settleCustomer } from './settle.js';
-import { isSendable, onlyPlanned, plannedEvents, pointsSettledDone, sendableCustomers, uncertainCustomers, uncertainEventsOf, unsettledOfRun, type Scope } from './queries.js';
+import { isSendable, onlyPlanned, plannedEvents, pointsSettledDone, sendableCustomers, uncertainCustomers, uncertainEventsOf, unsettledOfRun, type Scope, type ScopeCounts } from './queries.js';
 
 export type { LoadProgress } from './progress.js';
 
@@ -92,6 +92,8 @@ export interface EngineStats {
   /** Customers whose budget ran out this run, with the last error. */
   exhausted: { customerKey: string; lastError: string }[];
   aborted: boolean;
+  /** The scope's counts as the run finished, when its last progress report counted them (else the summary counts). */
+  finalCounts?: ScopeCounts;
 }
 
 export class LoadEngine {
@@ -260,6 +262,7 @@ export class LoadEngine {
     this.stats.aborted = this.o.signal?.aborted ?? false;
     this.stats.exhausted = this.budget.exhaustedList();
     this.progress('done', true);
+    this.stats.finalCounts = this.meter.takeExactCounts() ?? undefined;
     if (this.pool.error) throw this.pool.error;
     return this.stats;
   }

@@ -103,7 +103,7 @@ export async function load(options: LoadOptions): Promise<LoadSummary> {
 }
 
 export function summarizeLoad(db: Db, scope: Scope, migrationId: string, stats: EngineStats, interrupted: number, durationMs: number): LoadSummary {
-  const counts = scopeCounts(db, scope);
+  const counts = stats.finalCounts ?? scopeCounts(db, scope);
   const amounts = amountsInScope(db, scope);
   const byState = statesInWindow(db, scope.maxSeq);
   const notPlanned = unplannedPending(db, scope.maxSeq);

@@ -89,11 +89,25 @@ export class ProgressMeter {
     });
   }
 
+  /**
+   * The whole scope's counts when the last report counted them, then taken: the caller that finishes the run reuses
+   * them for its summary instead of counting again (at 20,000 customers ~0.4 s). Null when nothing was counted since.
+   */
+  takeExactCounts(): ScopeCounts | null {
+    const c = this.exact;
+    this.exact = null;
+    return c;
+  }
+
+  private exact: ScopeCounts | null = null;
+
   private counts(exact: boolean): ScopeCounts {
+    this.exact = null;
     const open = exact || !this.totals ? null : openCounts(this.o.db, this.o.scope);
     if (!open || !this.totals) {
       const c = scopeCounts(this.o.db, this.o.scope);
       this.totals = { eventsTotal: c.eventsTotal, customersTotal: c.customersTotal };
+      this.exact = c;
       return c;
     }
     const { eventsTotal, customersTotal } = this.totals;

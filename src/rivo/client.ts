@@ -90,24 +90,35 @@ export class RivoClient implements RivoApi {
 
   async *listCustomers(pageSize = RIVO_LIST_LIMIT): AsyncIterable<RivoCustomerSnapshot> {
     const limit = Math.max(1, Math.min(RIVO_LIST_LIMIT, Math.floor(pageSize)));
+    const fetchPage = (sinceId: string) =>
+      this.http.request({ method: 'GET', path: '/customers', query: { 'pagination[since_id]': sinceId, 'pagination[limit]': limit } });
     let sinceId = '0';
+    let pending = fetchPage(sinceId);
     for (;;) {
-      const res = await this.http.request({ method: 'GET', path: '/customers', query: { 'pagination[since_id]': sinceId, 'pagination[limit]': limit } });
+      const res = await pending;
       const items = listResources(res.data, '/customers');
       const customers = items.map((a) => parseCustomer(a, '/customers'));
-      yield* customers;
       const links = (res.data as { links?: { next_since_id?: unknown } }).links;
       const next = links?.next_since_id;
-      if (next === null || customers.length === 0) return;
-      if (next === undefined) {
+      let nextId: string | null;
+      if (next === null || customers.length === 0) nextId = null;
+      else if (next === undefined) {
         // No cursor in the answer: a short page is the last one; otherwise carry on after the last id seen.
-        if (customers.length < limit) return;
-        sinceId = customers[customers.length - 1]!.id;
+        nextId = customers.length < limit ? null : customers[customers.length - 1]!.id;
       } else {
-        const nextId = String(next);
-        if (nextId === sinceId) return; // a server that repeats its cursor would otherwise loop forever
+        nextId = String(next);
+        if (nextId === sinceId) nextId = null; // a server that repeats its cursor would otherwise loop forever
+      }
+      // The next page is asked for before this one is handed over: the caller's work on it (storing 250 customers)
+      // overlaps the request instead of following it. A caller that stops early leaves one read unused; its failure,
+      // if any, is nobody's (the caller is gone), so it is swallowed here and thrown only when awaited.
+      if (nextId !== null) {
+        pending = fetchPage(nextId);
+        pending.catch(() => undefined);
         sinceId = nextId;
       }
+      yield* customers;
+      if (nextId === null) return;
     }
   }
 

@@ -23,8 +23,12 @@ export interface VerifyData {
   /** Customers in the window whose Rivo values are read (eligible, and with nothing still in the air). */
   toRead(limitSeq: number): number;
   inWindow(limitSeq: number): number;
-  eligible(customerKey: string): boolean;
-  eventsOf(customerKey: string): EventRow[];
+  /**
+   * What the customer loop needs of the customers with seq in [fromSeq, toSeq] (one chunk of the window, read in seq
+   * order), in one query each instead of one per customer: their events, in the order `eventsOf` gives them, and
+   * which of them are eligible.
+   */
+  chunk(fromSeq: number, toSeq: number): { eventsOf: (customerKey: string) => EventRow[]; eligible: (customerKey: string) => boolean };
   tierNames(): Map<string, string>;
   /** Upserts a customer's row and records its problems once (`recordProblemOnce`). */
   write(result: VerifyResultRow, problems: readonly PendingProblem[]): void;
@@ -35,7 +39,12 @@ export interface VerifyData {
 
 export function verifyData(db: Db): VerifyData {
   const upsert = statement(db, UPSERT_SQL);
-  const eligible = pluckStatement(db, `SELECT 1 FROM customers c WHERE c.key = ? AND ${ELIGIBLE_SQL}`);
+  const eligibleIn = pluckStatement(db, `SELECT c.key FROM customers c WHERE c.seq BETWEEN ? AND ? AND ${ELIGIBLE_SQL}`);
+  const eventsIn = statement(
+    db,
+    `SELECT e.* FROM customers c JOIN events e ON e.customer_key = c.key WHERE c.seq BETWEEN ? AND ?
+       ORDER BY e.customer_key, e.done_at, e.generation, e.created_at, e.key`,
+  );
   return {
     toRead: (limitSeq) =>
       pluckStatement(
@@ -44,8 +53,16 @@ export function verifyData(db: Db): VerifyData {
            AND NOT EXISTS (SELECT 1 FROM events u WHERE u.customer_key = c.key AND u.status IN ('planned','in_flight','uncertain'))`,
       ).get(limitSeq) as number,
     inWindow: (limitSeq) => pluckStatement(db, 'SELECT count(*) FROM customers WHERE seq <= ?').get(limitSeq) as number,
-    eligible: (key) => eligible.get(key) !== undefined,
-    eventsOf: (key) => statement(db, 'SELECT * FROM events WHERE customer_key = ? ORDER BY done_at, generation, created_at, key').all(key) as EventRow[],
+    chunk: (fromSeq, toSeq) => {
+      const eligible = new Set(eligibleIn.all(fromSeq, toSeq) as string[]);
+      const events = new Map<string, EventRow[]>();
+      for (const e of eventsIn.all(fromSeq, toSeq) as EventRow[]) {
+        const list = events.get(e.customer_key);
+        if (list) list.push(e);
+        else events.set(e.customer_key, [e]);
+      }
+      return { eventsOf: (key) => events.get(key) ?? [], eligible: (key) => eligible.has(key) };
+    },
     tierNames: () =>
       new Map((statement(db, 'SELECT id, name FROM rivo_tiers').all() as { id: string; name: string }[]).map((t) => [t.id, t.name])),
     write: (result, problems) => {

@@ -5,7 +5,7 @@ import { getMeta, type Db } from '../db/open.js';
 import { iterateCustomers } from '../ledger/customers.js';
 import { KEY_PREFIX } from '../mapper/keys.js';
 import { readProfile } from '../pilot/store.js';
-import { chooseLookup, LIST_THRESHOLD, rivoByIdSeenSince } from '../plan/rivo-index.js';
+import { chooseLookup, LIST_THRESHOLD, rivoSeenSinceForSeqs } from '../plan/rivo-index.js';
 import type { RivoApi } from '../rivo/api.js';
 import type { RivoProfile } from '../rivo/profile.js';
 import { readBack } from '../rivo/readback.js';
@@ -81,8 +81,7 @@ export async function verify(options: VerifyOptions): Promise<VerifySummary> {
 
   const tally = new VerifyTally(checkedAt, lookup);
   const sample = new Reservoir<Checked>(Math.max(0, options.sampleEvents ?? 200), options.seed ?? seedFrom(migrationId));
-  const actualOf = async (rivoId: string): Promise<RivoCustomerSnapshot | null> => {
-    const listed = rivoByIdSeenSince(db, rivoId, listedSince);
+  const actualOf = async (listed: RivoCustomerSnapshot | undefined, rivoId: string): Promise<RivoCustomerSnapshot | null> => {
     if (listed) return listed;
     // Not listed (get mode, a list cut short, or a customer Rivo dropped): ask directly before saying "missing".
     return limit(() => rivo.getCustomer(rivoId));
@@ -92,13 +91,17 @@ export async function verify(options: VerifyOptions): Promise<VerifySummary> {
 
   let seen = 0;
   for (const batch of chunks(iterateCustomers(db, 'seq <= ?', [limitSeq], chunkSize), chunkSize)) {
-    const all = batch.map((row) => prepare(row, data.eventsOf(row.key), data.eligible(row.key), checkedAt, rules, tierNames));
+    const fromSeq = batch[0]!.seq;
+    const toSeq = batch[batch.length - 1]!.seq;
+    const of = data.chunk(fromSeq, toSeq);
+    const listed = rivoSeenSinceForSeqs(db, fromSeq, toSeq, listedSince);
+    const all = batch.map((row) => prepare(row, of.eventsOf(row.key), of.eligible(row.key), checkedAt, rules, tierNames));
     const works = all.filter((w): w is Checked => w.result !== null);
     await Promise.all(
       works
         .filter((w) => w.expected)
         .map(async (w) => {
-          applyActual(w, await actualOf(w.row.rivo_id!), rules, tierNames);
+          applyActual(w, await actualOf(listed.get(w.row.rivo_id!), w.row.rivo_id!), rules, tierNames);
           if (w.result.outcome === 'mismatch') await ledgerCheck(w);
         }),
     );

@@ -132,6 +132,30 @@ describe('RivoClient: requests', () => {
     expect(ids).toEqual(['1', '2', '5']);
   });
 
+  it('asks for the next customer page before handing over this one; a caller that stops early costs one read at most', async () => {
+    api()
+      .get('/merchant_api/v1/customers')
+      .query({ 'pagination[since_id]': '0', 'pagination[limit]': '2' })
+      .reply(200, { data: [customer({ id: 1 }), customer({ id: 2 })], links: { next_since_id: 2 } });
+    api()
+      .get('/merchant_api/v1/customers')
+      .query({ 'pagination[since_id]': '2', 'pagination[limit]': '2' })
+      .reply(200, { data: [customer({ id: 3 }), customer({ id: 4 })], links: { next_since_id: 4 } });
+    const c = client();
+    const asked: number[] = [];
+    for await (const row of c.listCustomers(2)) {
+      // The first customer of page 1 is in hand: page 2 is already asked for (its work overlaps the caller's).
+      asked.push(c.requestCount);
+      if (row.id === '2') break;
+    }
+    expect(asked).toEqual([2, 2]);
+    // Page 2's request, left in flight by the caller, lands; page 3 (after id 4) is never asked for (nock would
+    // refuse it: no interceptor).
+    await new Promise((r) => setTimeout(r, 100));
+    expect(nock.isDone()).toBe(true);
+    expect(c.requestCount).toBe(2);
+  });
+
   it('caps the customer page size at 250', async () => {
     api().get('/merchant_api/v1/customers').query({ 'pagination[since_id]': '0', 'pagination[limit]': '250' }).reply(200, { data: [], links: { next_since_id: null } });
     for await (const _ of client().listCustomers(1000)) void _;
