@@ -125,16 +125,19 @@ export async function migrate(s: MigrateContext, options: MigrateOptions): Promi
   const load = loadSummary;
   const ends = () => s.signal.aborted || !extractComplete || load.outcome === 'pending';
   // When verify follows, it renders report.html (with its section): the plan report leaves the page to it.
-  const withPage = ends();
-  let report = await planReport(s, { html: withPage });
   if (ends()) {
-    // Stopped while the plan report was written without its page: the page too, so it is not the last run's.
-    if (!withPage) report = await planReport(s);
+    const report = await planReport(s);
     return { kind: s.signal.aborted ? 'interrupted' : 'unfinished', extract: extractResult, load: loadSummary, totals: report.totals };
   }
+  // Verify follows and renders report.html: the plan report leaves the page to it. Its totals are counted now (before
+  // verify writes anything); plan.csv, most of its time, is written while verify waits on Rivo (its listing is paced by
+  // Rivo's pages, its read-backs by the rate budget), instead of before verify starts: ~1 s less at 20,000 customers.
+  const writing = planReport(s, { html: false });
+  writing.catch(() => undefined); // awaited below; if verify fails first, its error is the one reported
   const planErrors = s.db.prepare("SELECT count(*) FROM problems WHERE kind = 'plan_error'").pluck().get() as number;
   if (planErrors) s.say(`warning: ${planErrors} customers could not be planned (a bug: please report it); they are held as invalid, see the report`);
   const verified = await verifyStage(s);
+  const report = await writing;
   const attention = attentionCount(s);
   return {
     kind: verified.summary.outcome === 'clean' && attention === 0 ? 'verified' : 'attention',

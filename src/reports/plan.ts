@@ -148,11 +148,15 @@ export async function writePlanReport(opts: PlanReportOptions): Promise<{ files:
   const generatedAt = resolveNow(opts.now).toISOString();
   const { dir, latest } = reportDirs(opts.outDir, opts.run);
   const redactor = makeRedactor(redact);
-  const csv = await writeCsvFile(join(dir, 'plan.csv'), PLAN_COLUMNS, planRows(db, redactor));
-  const html = opts.html === false ? null : await writeReportHtml(db, opts.outDir, { migrationId, generatedAt, redactor, run: opts.run });
-  const totals = html ? html.data.plan : computePlanTotals(db, { migrationId, generatedAt });
+  // Without the page, the totals are counted before anything is awaited: a caller that goes on while the files are
+  // written (migrate writes plan.csv while verify waits on Rivo) gets the ledger's totals as they were when it called,
+  // whatever it writes meanwhile (verify's problems are counted in plan.json only by the next plan report).
+  const counted = opts.html === false ? computePlanTotals(db, { migrationId, generatedAt }) : null;
   const history = collectHistoryTotals(db);
   const awards = collectAwardTotals(db);
+  const csv = await writeCsvFile(join(dir, 'plan.csv'), PLAN_COLUMNS, planRows(db, redactor));
+  const html = counted ? null : await writeReportHtml(db, opts.outDir, { migrationId, generatedAt, redactor, run: opts.run });
+  const totals = html ? html.data.plan : counted!;
   const json = await writeTextFile(join(dir, 'plan.json'), `${JSON.stringify({ ...totals, ...(history ? { history } : {}), ...(awards ? { oneTimeActions: awards } : {}) }, null, 2)}\n`);
   const page = html ? [html.path] : [];
   if (latest === null) return { files: [csv, json, ...page], totals, runDir: null };

@@ -4,7 +4,7 @@ import { parse } from 'csv-parse/sync';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CUSTOMER_STATES } from '../../src/domain.js';
 import type { Db } from '../../src/db/open.js';
-import { recordExtractedPage, setCustomerState } from '../../src/ledger/customers.js';
+import { recordExtractedPage, recordProblem, setCustomerState } from '../../src/ledger/customers.js';
 import { holdCustomer } from '../../src/ledger/plan.js';
 import { PLAN_COLUMNS, writePlanReport } from '../../src/reports/plan.js';
 import type { PlanTotals } from '../../src/reports/totals.js';
@@ -154,6 +154,24 @@ describe('writePlanReport: plan.csv', () => {
     // Streaming measures ~45 MB of transient garbage here; loading every row measures ~250 MB.
     expect((peak - base) / 1e6).toBeLessThan(120);
     expect(statSync(join(dir, 'out', 'plan.csv')).size).toBeGreaterThan(N * 3000);
+  });
+});
+
+describe('writePlanReport without the page, while its caller goes on (migrate writes plan.csv during verify)', () => {
+  it('plan.json holds the totals as they were when it was called; plan.csv is complete once it resolves', async () => {
+    const { db, dir, migrationId } = fixture();
+    const out = join(dir, 'out');
+    const problemsBefore = db.prepare('SELECT count(*) FROM problems').pluck().get() as number;
+    const writing = writePlanReport({ db, outDir: out, redact: false, migrationId, now: NOW, html: false });
+    // What verify does meanwhile: it records problems (and nothing plan.csv reads).
+    recordProblem(db, { customerKey: 'c-mig', kind: 'verify_mismatch', detail: 'written while plan.csv was being written' });
+    const { files, totals } = await writing;
+    expect(files.map((f) => f.slice(out.length + 1))).toEqual(['plan.csv', 'plan.json']);
+    const json = JSON.parse(readFileSync(join(out, 'plan.json'), 'utf8')) as PlanTotals;
+    expect(json.problems).toBe(problemsBefore);
+    expect(json.problemsByKind.verify_mismatch).toBeUndefined();
+    expect(json).toEqual(totals);
+    expect(readCsv(join(out, 'plan.csv'))).toHaveLength(EXPECTED.customers);
   });
 });
 
