@@ -2,7 +2,7 @@
  * One per outside system: every request to that system goes through `schedule`, so the budget is shared by list
  * pages, single fetches and writes alike. Three rules decide when a request may start:
  *  - spacing: requests are spread evenly, one per `windowMs / perWindow`, on a fixed grid: a timer that fires a
- *    few ms late does not push every later request back (lateness up to `CATCH_UP_MS` is made up);
+ *    few ms late does not push every later request back (lateness up to `CATCH_UP` is made up);
  *  - a hard check on *actual* start times: at most `perWindow` starts in any sliding window of `windowMs`. Spacing
  *    alone keeps the window in normal operation; after an event-loop stall (a large page parsed, a slow commit)
  *    requests that came due together would otherwise leave in a burst, and this turns the burst back into the budget;
@@ -25,18 +25,22 @@
 export const DEFAULT_WINDOW_MARGIN = { ratio: 0.01, minMs: 30 } as const;
 
 /**
- * Lateness of a start (a late timer, a busy event loop) that the spacing makes up rather than carries forward. An
- * absolute time, whatever the rate: timers fire in whole milliseconds and a busy loop fires them later still. At
- * 1,000/s (one start per 1.02 ms) a catch-up of a fraction of the interval lost about a tenth of the budget on an idle
- * machine (888 of 980 starts a second; with 5 ms: 978). At 200/s the loader's event loop stalls for 5–20 ms hundreds
- * of times a run (a commit, a page of JSON, a collection): with 5 ms each of them lost most of a start, ~3 % of the
- * budget in all (190 of 196 starts a second); 20 ms makes those up.
+ * Lateness of a start (a late timer, a busy event loop) that the spacing makes up rather than carries forward:
+ * `CATCH_UP.starts` intervals' worth, but never under `minMs` nor over `maxMs`.
  *
- * What bounds the budget is not the spacing but the sliding window on actual start times (at most `perWindow` in
- * any `windowMs`, margin included): made-up starts leave together, but never more of them than the window has left.
- * The margin is therefore all the server's to spend on jitter between leaving and arriving.
+ * Never under 5 ms: timers fire in whole milliseconds and a busy loop fires them later still. At 1,000/s (one start
+ * per 1.03 ms) a catch-up of a fraction of the interval lost about a tenth of the budget on an idle machine (888 of
+ * 980 starts a second; with 5 ms: 978).
+ * Up to 20 ms: at 200/s the loader's event loop stalls for 5–20 ms hundreds of times a run (a commit, a page of JSON,
+ * a collection); making up only 5 ms of each lost ~3 % of the budget (190 of 196 starts a second).
+ * But no more than 4 starts: what is made up leaves together, and a server handles a burst one request after another,
+ * stamping the first ones late. At 1,000/s a 20 ms catch-up (20 starts at once) had the sandbox count 1,001 in a
+ * second and refuse one; bursts of 5 stayed inside (955 at most).
+ *
+ * What bounds the budget is the sliding window on actual start times (at most `perWindow` in any `windowMs`, margin
+ * included), never the spacing: made-up starts only use what the window has left.
  */
-export const CATCH_UP_MS = 20;
+export const CATCH_UP = { starts: 4, minMs: 5, maxMs: 20 } as const;
 
 interface Job {
   fn: () => Promise<unknown>;
@@ -81,7 +85,7 @@ export class RateGate {
     if (!(perWindow > 0) || !(windowMs > 0)) throw new Error(`a rate gate needs a positive budget and window, got ${perWindow} per ${windowMs} ms`);
     this.spacingMs = windowMs / perWindow;
     this.enforcedMs = windowMs;
-    this.catchUpMs = CATCH_UP_MS;
+    this.catchUpMs = Math.min(CATCH_UP.maxMs, Math.max(CATCH_UP.minMs, CATCH_UP.starts * this.spacingMs));
   }
 
   /** Even spacing between starts (ms), as the gate enforces it now. */

@@ -77,6 +77,28 @@ describe('RateGate (shared by the Yotpo and Rivo clients)', () => {
     await gate.stop();
   });
 
+  it('after a long stall makes up at most 4 starts at once, at any rate (a server stamps a burst one after another)', async () => {
+    for (const rps of [200, 1000]) {
+      const gate = RateGate.perSecond(rps, 64);
+      const starts: number[] = [];
+      await drain(
+        Promise.all(
+          Array.from({ length: 300 }, (_, i) =>
+            gate.schedule(async () => {
+              starts.push(Date.now());
+              if (i === 100) vi.setSystemTime(Date.now() + 60); // the event loop held 60 ms
+            }),
+          ),
+        ),
+      );
+      const perMs = new Map<number, number>();
+      for (const t of starts) perMs.set(t, (perMs.get(t) ?? 0) + 1);
+      // The start that was due, and 4 made up; a 20 ms catch-up at 1,000/s let 20 leave together.
+      expect(Math.max(...perMs.values()), `${rps}/s`).toBeLessThanOrEqual(5);
+      await gate.stop();
+    }
+  });
+
   it('at 1,000/s keeps to the budget when every timer fires a millisecond late (whole-millisecond timers, a busy loop)', async () => {
     const gate = RateGate.perSecond(1000, 32);
     const starts: number[] = [];
