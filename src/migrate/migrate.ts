@@ -123,9 +123,8 @@ export async function migrate(s: MigrateContext, options: MigrateOptions): Promi
   // A pilot (`--limit N`) stops reading at its limit on purpose: its customers are complete, so it verifies and ends.
   const extractComplete = extractResult !== undefined && (extractResult.done || extractResult.stoppedBy === 'limit');
   const load = loadSummary;
-  const ends = () => s.signal.aborted || !extractComplete || load.outcome === 'pending';
-  // When verify follows, it renders report.html (with its section): the plan report leaves the page to it.
-  if (ends()) {
+  // Unfinished or interrupted: no verify, so the plan report renders report.html itself.
+  if (s.signal.aborted || !extractComplete || load.outcome === 'pending') {
     const report = await planReport(s);
     return { kind: s.signal.aborted ? 'interrupted' : 'unfinished', extract: extractResult, load: loadSummary, totals: report.totals };
   }
