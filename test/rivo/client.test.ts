@@ -118,29 +118,24 @@ describe('RivoClient: requests', () => {
     expect(await client().getCustomer('a+b@example.com')).toBeNull();
   });
 
+  /** One page of `GET /customers` (2 a page) after `since`, answering these ids and this cursor. */
+  const customersPage = (since: number, ids: number[], next: number | null) =>
+    api()
+      .get('/merchant_api/v1/customers')
+      .query({ 'pagination[since_id]': String(since), 'pagination[limit]': '2' })
+      .reply(200, { data: ids.map((id) => customer({ id })), links: { next_since_id: next } });
+
   it('pages customers by cursor until next_since_id is null', async () => {
-    api()
-      .get('/merchant_api/v1/customers')
-      .query({ 'pagination[since_id]': '0', 'pagination[limit]': '2' })
-      .reply(200, { data: [customer({ id: 1 }), customer({ id: 2 })], links: { next_since_id: 2 } });
-    api()
-      .get('/merchant_api/v1/customers')
-      .query({ 'pagination[since_id]': '2', 'pagination[limit]': '2' })
-      .reply(200, { data: [customer({ id: 5 })], links: { next_since_id: null } });
+    customersPage(0, [1, 2], 2);
+    customersPage(2, [5], null);
     const ids: string[] = [];
     for await (const c of client().listCustomers(2)) ids.push(c.id);
     expect(ids).toEqual(['1', '2', '5']);
   });
 
   it('asks for the next customer page before handing over this one; a caller that stops early costs one read at most', async () => {
-    api()
-      .get('/merchant_api/v1/customers')
-      .query({ 'pagination[since_id]': '0', 'pagination[limit]': '2' })
-      .reply(200, { data: [customer({ id: 1 }), customer({ id: 2 })], links: { next_since_id: 2 } });
-    api()
-      .get('/merchant_api/v1/customers')
-      .query({ 'pagination[since_id]': '2', 'pagination[limit]': '2' })
-      .reply(200, { data: [customer({ id: 3 }), customer({ id: 4 })], links: { next_since_id: 4 } });
+    customersPage(0, [1, 2], 2);
+    customersPage(2, [3, 4], 4);
     const c = client();
     const asked: number[] = [];
     for await (const row of c.listCustomers(2)) {
