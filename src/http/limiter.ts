@@ -88,11 +88,6 @@ export class RateGate {
     this.catchUpMs = Math.min(CATCH_UP.maxMs, Math.max(CATCH_UP.minMs, CATCH_UP.starts * this.spacingMs));
   }
 
-  /** Even spacing between starts (ms), as the gate enforces it now. */
-  get minTimeMs(): number {
-    return this.spacingMs;
-  }
-
   /** The window the gate enforces now (ms): `windowMs` plus what refusals added. */
   get enforcedWindowMs(): number {
     return this.enforcedMs;
@@ -181,7 +176,7 @@ export class RateGate {
         // to the catch-up is made up. A request that arrived after its turn (the gate was idle) is not late: the grid
         // restarts from now, with nothing to make up.
         const turn = Math.max(this.due, job.queuedAt);
-        this.due = Math.max(turn + this.minTimeMs, now + this.minTimeMs - this.catchUpMs);
+        this.due = Math.max(turn + this.spacingMs, now + this.spacingMs - this.catchUpMs);
         this.running++;
         let result: Promise<unknown>;
         try {
