@@ -19,12 +19,30 @@ async function drain<T>(work: Promise<T>): Promise<T> {
   return work;
 }
 
+/**
+ * Sends `n` requests through the gate at once and returns when each started (fake clock). `whileRunning(i)` runs in
+ * request i, after its start is recorded: where a test makes the event loop late (the clock jumps, no timer fires).
+ */
+async function startTimes(gate: RateGate, n: number, whileRunning: (i: number) => void = () => undefined): Promise<number[]> {
+  const starts: number[] = [];
+  await drain(
+    Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        gate.schedule(async () => {
+          starts.push(Date.now());
+          whileRunning(i);
+        }),
+      ),
+    ),
+  );
+  return starts;
+}
+
 describe('RateGate (shared by the Yotpo and Rivo clients)', () => {
   it('per second: spaces requests at the budget and never starts more than it in any second, with its margin', async () => {
     const gate = RateGate.perSecond(20, 4);
-    const starts: number[] = [];
     const started = Date.now();
-    await drain(Promise.all(Array.from({ length: 45 }, () => gate.schedule(async () => void starts.push(Date.now())))));
+    const starts = await startTimes(gate, 45);
     expect(peak(starts, 1000)).toBeLessThanOrEqual(20);
     // The enforced window is 1 s plus its 30 ms margin: one start every 1030 / 20 = 51.5 ms, on whole milliseconds
     // (timers fire on time here: nothing to make up, and the first request found the gate idle: no credit either).
@@ -37,18 +55,10 @@ describe('RateGate (shared by the Yotpo and Rivo clients)', () => {
 
   it('turns a burst after an event-loop stall back into the budget', async () => {
     const gate = RateGate.perSecond(20, 8);
-    const starts: number[] = [];
-    await drain(
-      Promise.all(
-        Array.from({ length: 40 }, (_, i) =>
-          gate.schedule(async () => {
-            starts.push(Date.now());
-            // A 300 ms stall: the clock jumps while no timer can fire, so later requests all come due at once.
-            if (i === 5) vi.setSystemTime(Date.now() + 300);
-          }),
-        ),
-      ),
-    );
+    // A 300 ms stall: the clock jumps while no timer can fire, so later requests all come due at once.
+    const starts = await startTimes(gate, 40, (i) => {
+      if (i === 5) vi.setSystemTime(Date.now() + 300);
+    });
     expect(starts).toHaveLength(40);
     expect(peak(starts, 1000)).toBeLessThanOrEqual(20);
     expect(peak(starts, 1030)).toBeLessThanOrEqual(20);
@@ -57,19 +67,11 @@ describe('RateGate (shared by the Yotpo and Rivo clients)', () => {
 
   it('at 200/s makes up the event-loop stalls of 5–20 ms the loader meets (a commit, a page of JSON), within the budget', async () => {
     const gate = RateGate.perSecond(200, 8);
-    const starts: number[] = [];
     const started = Date.now();
-    await drain(
-      Promise.all(
-        Array.from({ length: 1000 }, (_, i) =>
-          gate.schedule(async () => {
-            starts.push(Date.now());
-            // Every 10th request holds the event loop 15 ms: the next timer fires that late.
-            if (i % 10 === 9) vi.setSystemTime(Date.now() + 15);
-          }),
-        ),
-      ),
-    );
+    // Every 10th request holds the event loop 15 ms: the next timer fires that late.
+    const starts = await startTimes(gate, 1000, (i) => {
+      if (i % 10 === 9) vi.setSystemTime(Date.now() + 15);
+    });
     expect(peak(starts, 1030)).toBeLessThanOrEqual(200);
     // 1,000 starts at 5.15 ms need 5,145 ms. Making up only 5 ms of each stall lost 10 ms a time: 5,145 + 99 × 10.
     const span = starts.at(-1)! - started;
@@ -80,17 +82,9 @@ describe('RateGate (shared by the Yotpo and Rivo clients)', () => {
   it('after a long stall makes up at most 4 starts at once, at any rate (a server stamps a burst one after another)', async () => {
     for (const rps of [200, 1000]) {
       const gate = RateGate.perSecond(rps, 64);
-      const starts: number[] = [];
-      await drain(
-        Promise.all(
-          Array.from({ length: 300 }, (_, i) =>
-            gate.schedule(async () => {
-              starts.push(Date.now());
-              if (i === 100) vi.setSystemTime(Date.now() + 60); // the event loop held 60 ms
-            }),
-          ),
-        ),
-      );
+      const starts = await startTimes(gate, 300, (i) => {
+        if (i === 100) vi.setSystemTime(Date.now() + 60); // the event loop held 60 ms
+      });
       const perMs = new Map<number, number>();
       for (const t of starts) perMs.set(t, (perMs.get(t) ?? 0) + 1);
       // The start that was due, and 4 made up; a 20 ms catch-up at 1,000/s let 20 leave together.
@@ -101,19 +95,9 @@ describe('RateGate (shared by the Yotpo and Rivo clients)', () => {
 
   it('at 1,000/s keeps to the budget when every timer fires a millisecond late (whole-millisecond timers, a busy loop)', async () => {
     const gate = RateGate.perSecond(1000, 32);
-    const starts: number[] = [];
     const started = Date.now();
-    await drain(
-      Promise.all(
-        Array.from({ length: 3000 }, () =>
-          gate.schedule(async () => {
-            starts.push(Date.now());
-            // Each request costs the event loop a millisecond: the next timer cannot fire on time.
-            vi.setSystemTime(Date.now() + 1);
-          }),
-        ),
-      ),
-    );
+    // Each request costs the event loop a millisecond: the next timer cannot fire on time.
+    const starts = await startTimes(gate, 3000, () => vi.setSystemTime(Date.now() + 1));
     expect(peak(starts, 1000)).toBeLessThanOrEqual(1000);
     expect(peak(starts, 1030)).toBeLessThanOrEqual(1000);
     // The enforced budget is 1,000 per 1,030 ms: 3,000 starts need at least 2 × 1,030 ms.
@@ -130,8 +114,7 @@ describe('RateGate (shared by the Yotpo and Rivo clients)', () => {
     expect(gate.enforcedWindowMs).toBe(1030);
     gate.refused();
     expect(gate.enforcedWindowMs).toBeCloseTo(1040.3, 6); // 1 % of the 1,030 ms window
-    const starts: number[] = [];
-    await drain(Promise.all(Array.from({ length: 45 }, () => gate.schedule(async () => void starts.push(Date.now())))));
+    const starts = await startTimes(gate, 45);
     // Any 21 starts now span at least the widened window: 20 at most in any 1,040 ms (the old 1,030 ms allowed 21).
     for (let i = 0; i + 20 < starts.length; i++) expect(starts[i + 20]! - starts[i]!).toBeGreaterThanOrEqual(1040);
     expect(peak(starts, 1040)).toBeLessThanOrEqual(20);
