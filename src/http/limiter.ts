@@ -42,6 +42,8 @@ export const DEFAULT_WINDOW_MARGIN = { ratio: 0.01, minMs: 30 } as const;
  */
 export const CATCH_UP = { starts: 4, minMs: 5, maxMs: 20 } as const;
 
+const catchUpFor = (spacingMs: number) => Math.min(CATCH_UP.maxMs, Math.max(CATCH_UP.minMs, CATCH_UP.starts * spacingMs));
+
 interface Job {
   fn: () => Promise<unknown>;
   resolve: (value: unknown) => void;
@@ -70,7 +72,7 @@ export class RateGate {
   private startsHead = 0;
   /** The grid: when the next request is due if every one left on time. */
   private due = 0;
-  private readonly catchUpMs: number;
+  private catchUpMs: number;
   private holdUntil = 0;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
@@ -85,7 +87,7 @@ export class RateGate {
     if (!(perWindow > 0) || !(windowMs > 0)) throw new Error(`a rate gate needs a positive budget and window, got ${perWindow} per ${windowMs} ms`);
     this.spacingMs = windowMs / perWindow;
     this.enforcedMs = windowMs;
-    this.catchUpMs = Math.min(CATCH_UP.maxMs, Math.max(CATCH_UP.minMs, CATCH_UP.starts * this.spacingMs));
+    this.catchUpMs = catchUpFor(this.spacingMs);
   }
 
   /** The window the gate enforces now (ms): `windowMs` plus what refusals added. */
@@ -98,6 +100,7 @@ export class RateGate {
     const max = this.windowMs * (1 + WIDEN_ON_REFUSAL.maxRatio);
     this.enforcedMs = Math.min(max, this.enforcedMs + Math.max(this.windowMs * WIDEN_ON_REFUSAL.ratio, WIDEN_ON_REFUSAL.minMs));
     this.spacingMs = this.enforcedMs / this.perWindow;
+    this.catchUpMs = catchUpFor(this.spacingMs);
   }
 
   /** `perWindow` per `windowMs` as a server counts it, with the safety margin added to the enforced window. */

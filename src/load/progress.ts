@@ -38,6 +38,8 @@ export class ProgressMeter {
   private lastAt = 0;
   private costMs = 0;
   private totals: Pick<ScopeCounts, 'eventsTotal' | 'customersTotal'> | null = null;
+  /** The last whole-scope count, until the run's end takes it (`takeExactCounts`). */
+  private exact: ScopeCounts | null = null;
   private readonly startedAt = Date.now();
   private readonly startRequests: number;
 
@@ -98,8 +100,6 @@ export class ProgressMeter {
     this.exact = null;
     return c;
   }
-
-  private exact: ScopeCounts | null = null;
 
   private counts(exact: boolean): ScopeCounts {
     this.exact = null;

@@ -144,7 +144,7 @@ export interface ScopeCounts {
  * the time with the event loop, and so the rate gate, waiting).
  */
 export function scopeCounts(db: Db, scope: Scope): ScopeCounts {
-  const r = statement(
+  return statement(
     db,
     `SELECT count(*) AS customersTotal, coalesce(sum(total = done), 0) AS customersDone,
          coalesce(sum(total), 0) AS eventsTotal, coalesce(sum(done), 0) AS eventsDone, coalesce(sum(planned), 0) AS eventsPlanned,
@@ -161,7 +161,6 @@ export function scopeCounts(db: Db, scope: Scope): ScopeCounts {
          WHERE c.seq <= ? AND e.status != 'cancelled'${roleSql(scope)}
          GROUP BY e.customer_key)`,
   ).get(scope.maxSeq) as ScopeCounts;
-  return { ...r };
 }
 
 /**

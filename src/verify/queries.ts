@@ -9,7 +9,7 @@ import type { PendingProblem, VerifyProgress } from './rules.js';
 
 /**
  * What verify reads from and writes to the migration DB. No rule lives here except the one that picks the customers
- * to verify (`ELIGIBLE_SQL`), which is SQL only: the verifier asks it per customer rather than restating it.
+ * to verify (`ELIGIBLE_SQL`), which is SQL only: the verifier asks it per chunk of customers rather than restating it.
  */
 
 /**
@@ -25,8 +25,8 @@ export interface VerifyData {
   inWindow(limitSeq: number): number;
   /**
    * What the customer loop needs of the customers with seq in [fromSeq, toSeq] (one chunk of the window, read in seq
-   * order), in one query each instead of one per customer: their events, in the order `eventsOf` gives them, and
-   * which of them are eligible.
+   * order), in one query each instead of one per customer: their events, each customer's by done_at, generation,
+   * created_at and key, and which of them are eligible.
    */
   chunk(fromSeq: number, toSeq: number): { eventsOf: (customerKey: string) => EventRow[]; eligible: (customerKey: string) => boolean };
   tierNames(): Map<string, string>;
