@@ -21,6 +21,7 @@ import type { RivoCustomerSnapshot } from '../domain.js';
 import { pluckStatement, statement } from '../ledger/statements.js';
 import { flushWal, isWalOnDisk, relaxSync } from '../ledger/durable.js';
 import { widenCache } from '../ledger/cache.js';
+import { savepointJournalInMemory } from '../ledger/sub-journal.js';
 
 export interface PlanOptions {
   db: Db;
@@ -130,7 +131,30 @@ async function planPass(options: PlanOptions): Promise<PlanSummary> {
   const tiers = await refreshTiers(db, rivo);
   summary.rivoLookup = await fillRivoIndex(options, inScope, limitSeq);
 
-  // The last await is above: from here the plan is synchronous, so what the ledger proves now holds for the pass.
+  // The last await is above: from here the pass is synchronous. Each customer is written in a savepoint of its own,
+  // thousands to a transaction: their journal stays in memory while nothing else can run.
+  const journalOnDisk = savepointJournalInMemory(db);
+  try {
+    planSynchronously(options, { summary, tiers, inScope, limitSeq, total, now });
+  } finally {
+    journalOnDisk();
+  }
+  return summary;
+}
+
+interface PassState {
+  summary: PlanSummary;
+  tiers: Awaited<ReturnType<typeof refreshTiers>>;
+  inScope: string;
+  limitSeq: number;
+  total: number;
+  now: () => string;
+}
+
+function planSynchronously(options: PlanOptions, pass: PassState): void {
+  const { db, config } = options;
+  const { summary, tiers, inScope, limitSeq, total, now } = pass;
+  // Nothing is awaited from here on, so what the ledger proves now holds for the pass.
   // With nothing of anyone's in Rivo (a first plan, a dry run), every per-customer "posted?" question has the answer
   // no, and asking the DB a million times over costs most of a large dry run.
   const nothingPosted = nothingPostedYet(db);
@@ -359,7 +383,6 @@ async function planPass(options: PlanOptions): Promise<PlanSummary> {
   }
   if (chunk.length) planChunk();
   options.onProgress?.({ phase: 'plan', done: total, total });
-  return summary;
 }
 
 async function fillRivoIndex(options: PlanOptions, inScope: string, limitSeq: number): Promise<'list' | 'get'> {

@@ -6,6 +6,7 @@ import { migrationId, openDb, type Db } from '../../src/db/open.js';
 import { extract } from '../../src/extract/extractor.js';
 import { validateRecord } from '../../src/extract/validate.js';
 import { widenCache } from '../../src/ledger/cache.js';
+import { savepointJournalInMemory } from '../../src/ledger/sub-journal.js';
 import { getCustomer, readCursor, recordExtractedPage } from '../../src/ledger/customers.js';
 import { eventsOf, markDone, markInFlight } from '../../src/ledger/events.js';
 import { plan } from '../../src/plan/planner.js';
@@ -130,5 +131,34 @@ describe('bulk passes (issue 13)', () => {
     expect(cache()).toBe(-16 * 1024);
     b();
     expect([cache(), ckpt()]).toEqual([c0, k0]);
+  });
+  it('a plan keeps its savepoint journals in memory while it writes, and puts the setting back', async () => {
+    const { db: d, config, rivo: r, sb: s } = await setup(60);
+    const all = s.shop.yotpoCustomers;
+    store(d, all, 0);
+    const tempStore = () => d.pragma('temp_store', { simple: true });
+    const before = tempStore();
+    const seen = new Set<unknown>();
+    await plan({ db: d, config, rivo: r, migrationId: migrationId(d), scope: 'all', onProgress: (p) => p.phase === 'plan' && seen.add(tempStore()) });
+    // 2 is MEMORY: each customer's savepoint journal, which SQLite otherwise moves to a file past 64 KiB.
+    expect([...seen]).toEqual([2]);
+    expect(tempStore()).toBe(before);
+  });
+
+  it("leaves temp_store alone while a temporary table exists (changing it would drop an extraction's seen keys)", async () => {
+    const { db: d, config, rivo: r, sb: s } = await setup(40);
+    store(d, s.shop.yotpoCustomers, 0);
+    d.exec("CREATE TEMP TABLE seen_beside (key TEXT PRIMARY KEY); INSERT INTO seen_beside VALUES ('a')");
+    const before = d.pragma('temp_store', { simple: true });
+    const seen = new Set<unknown>();
+    const summary = await plan({ db: d, config, rivo: r, migrationId: migrationId(d), scope: 'all', onProgress: (p) => p.phase === 'plan' && seen.add(d.pragma('temp_store', { simple: true })) });
+    expect(summary.planned).toBeGreaterThan(0);
+    expect([...seen]).toEqual([before]);
+    expect(d.prepare('SELECT key FROM temp.seen_beside').pluck().all()).toEqual(['a']);
+    // Inside a transaction it changes nothing either.
+    d.exec('DROP TABLE temp.seen_beside; BEGIN');
+    savepointJournalInMemory(d)();
+    expect(d.pragma('temp_store', { simple: true })).toBe(before);
+    d.exec('COMMIT');
   });
 });
