@@ -1,7 +1,7 @@
 import type { CustomerState, PlannedEvent } from '../domain.js';
 import type { LedgerEvent } from '../mapper/migrated.js';
 import type { Db } from '../db/open.js';
-import { recordProblem, recordProblemOnce, setCustomerState } from './customers.js';
+import { recordFirstPlan, recordProblem, recordProblemOnce, setCustomerState, type FirstPlanRow } from './customers.js';
 import { formatCents } from '../util/money.js';
 import type { EventRow } from './types.js';
 import { pluckStatement, statement } from './statements.js';
@@ -37,44 +37,47 @@ function upsertPlanned(db: Db, customerKey: string, rivoId: string, e: PlannedEv
  * Replaces a customer's not-yet-sent events with a new plan. Events that may already be in Rivo (in flight or
  * uncertain) must be settled first: planning over them could count a write twice or not at all.
  */
-export function replacePlan(
-  db: Db,
-  customerKey: string,
-  rivoId: string,
-  events: PlannedEvent[],
-  valuesHash: string,
-  notes: string[],
-  proven?: { nothingPosted: boolean },
-): void {
-  // `nothingPosted`: the caller proved, in the same synchronous pass, that no event of anyone is in flight, uncertain
-  // or done (ledger/plan.ts nothingPostedYet). Then nothing is unsettled, every existing key of this customer is
-  // planned or cancelled once the UPDATE below has run, and its state follows from the new plan alone: the three
-  // questions below would each be asked once per event or customer for the same answer.
-  const fresh = proven?.nothingPosted === true;
+export function replacePlan(db: Db, customerKey: string, rivoId: string, events: PlannedEvent[], valuesHash: string, notes: string[]): void {
   db.transaction(() => {
-    if (!fresh) {
-      const unsettled = unsettledCount(db, customerKey);
-      if (unsettled > 0) throw new UnsettledEventsError(`customer ${customerKey} has ${unsettled} unsettled events; settle them before re-planning`);
-    }
+    const unsettled = unsettledCount(db, customerKey);
+    if (unsettled > 0) throw new UnsettledEventsError(`customer ${customerKey} has ${unsettled} unsettled events; settle them before re-planning`);
     const at = now();
-    // Unsent events give way to the new plan; so do refused ones (Rivo refused them, so they are certainly not there):
-    // whatever is still owed is in the new plan.
-    statement(db, "UPDATE events SET status = 'cancelled', updated_at = ? WHERE customer_key = ? AND status IN ('planned','rejected')").run(at, customerKey);
+    cancelUnsent(db, customerKey, at);
     for (const e of events) {
-      if (!fresh) {
-        const existing = pluckStatement(db, 'SELECT status FROM events WHERE key = ?').get(e.key) as string | undefined;
-        // A key already done means the mapper was given a stale "migrated so far": refuse loudly.
-        if (existing && existing !== 'cancelled' && existing !== 'planned')
-          throw new Error(`event ${e.key} is already ${existing}; the plan was computed from a stale ledger`);
-      }
-      // Under the proof the upsert's own guard (only over cancelled or planned rows) still refuses to touch a sent one.
-      if (upsertPlanned(db, customerKey, rivoId, e, at) !== 1) throw new Error(`event ${e.key} is not planned or cancelled; the plan was computed from a stale ledger`);
+      const existing = pluckStatement(db, 'SELECT status FROM events WHERE key = ?').get(e.key) as string | undefined;
+      // A key already done means the mapper was given a stale "migrated so far": refuse loudly.
+      if (existing && existing !== 'cancelled' && existing !== 'planned')
+        throw new Error(`event ${e.key} is already ${existing}; the plan was computed from a stale ledger`);
+      plannedOrThrow(db, customerKey, rivoId, e, at);
     }
     statement(db, 'UPDATE customers SET planned_hash = ?, plan_notes = ? WHERE key = ?').run(valuesHash, notes.length ? JSON.stringify(notes) : null, customerKey);
-    // What refreshCustomerState would find: the new plan's events planned, everything else cancelled.
-    if (fresh) setCustomerState(db, customerKey, events.length ? 'pending' : 'nothing_to_migrate', events.length ? null : 'nothing owed');
-    else refreshCustomerState(db, customerKey);
+    refreshCustomerState(db, customerKey);
   })();
+}
+
+/**
+ * `replacePlan` for a pass that proved, in the same synchronous run, that no event of anyone is in flight, uncertain
+ * or done (ledger/plan.ts nothingPostedYet). Then nothing is unsettled, every existing key of this customer is planned
+ * or cancelled once the UPDATE below has run, and the customer's state follows from the new plan alone. The customer
+ * row's part (Rivo's baseline, the plan, its targets, the state) is one statement: see `recordFirstPlan`.
+ */
+export function replaceFirstPlan(db: Db, customerKey: string, rivoId: string, events: PlannedEvent[], row: FirstPlanRow): void {
+  db.transaction(() => {
+    const at = now();
+    cancelUnsent(db, customerKey, at);
+    // The upsert's own guard (only over cancelled or planned rows) still refuses to touch a sent one.
+    for (const e of events) plannedOrThrow(db, customerKey, rivoId, e, at);
+    recordFirstPlan(db, customerKey, row, events.length > 0);
+  })();
+}
+
+/** Unsent events give way to a new plan; so do refused ones (certainly not in Rivo): what is still owed is in it. */
+function cancelUnsent(db: Db, customerKey: string, at: string): void {
+  statement(db, "UPDATE events SET status = 'cancelled', updated_at = ? WHERE customer_key = ? AND status IN ('planned','rejected')").run(at, customerKey);
+}
+
+function plannedOrThrow(db: Db, customerKey: string, rivoId: string, e: PlannedEvent, at: string): void {
+  if (upsertPlanned(db, customerKey, rivoId, e, at) !== 1) throw new Error(`event ${e.key} is not planned or cancelled; the plan was computed from a stale ledger`);
 }
 
 /**

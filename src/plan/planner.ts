@@ -2,8 +2,8 @@ import type { Config } from '../config/schema.js';
 import type { Db } from '../db/open.js';
 import { getMeta } from '../db/open.js';
 import { ConfigError } from '../errors.js';
-import { getCustomer, hasPostedEvents, iterateCustomers, recordPlanTargets, recordProblem, recordProblemOnce, recordRivoMatch, setCustomerState } from '../ledger/customers.js';
-import { postedEvents, replacePlan } from '../ledger/events.js';
+import { getCustomer, hasPostedEvents, iterateCustomerIdentities, iterateCustomers, type CustomerIdentity, recordPlanTargets, recordProblem, recordProblemOnce, recordRivoMatch, setCustomerState } from '../ledger/customers.js';
+import { postedEvents, replaceFirstPlan, replacePlan } from '../ledger/events.js';
 import { findContinuation, mergeContinuation, possibleEditOf, postedByAnotherRecord, type Continuation } from '../ledger/continuation.js';
 import { hasUnsettledEvents, holdCustomer, nothingPostedYet } from '../ledger/plan.js';
 import type { CustomerRow } from '../ledger/types.js';
@@ -16,7 +16,7 @@ import { historyInputOf } from './history-view.js';
 import { withoutAwardedItems } from '../awards/history.js';
 import { awaitHistory, setHistoryStatus } from '../ledger/history.js';
 import { chooseLookup, listAllRivoCustomers, lookUpOne, refreshTiers, rivoByEmail, rivoById } from './rivo-index.js';
-import { withRivoMatch } from '../ledger/customers.js';
+import { withRivoMatch, type PlanTargets } from '../ledger/customers.js';
 import type { RivoCustomerSnapshot } from '../domain.js';
 import { pluckStatement, statement } from '../ledger/statements.js';
 import { flushWal, isWalOnDisk, relaxSync } from '../ledger/durable.js';
@@ -179,7 +179,7 @@ function planSynchronously(options: PlanOptions, pass: PassState): void {
   // A continuation needs an earlier record with events in Rivo: with none anywhere, there is none to find.
   const continuationOf = (row: CustomerRow): Continuation =>
     !nothingPosted && (row.third_party_id || linkable) && !posted(row.key) ? findContinuation(db, row, identityMap) : { kind: 'none' };
-  const single = (row: CustomerRow): Resolution => {
+  const single = (row: CustomerIdentity): Resolution => {
     // A customer who already has events in Rivo stays with that Rivo customer, whatever Rivo's emails say today.
     if (row.rivo_id && posted(row.key)) return { kind: 'matched', rivoId: row.rivo_id, via: 'ledger' };
     return resolveIdentities([{ key: row.key, email: row.email, thirdPartyId: row.third_party_id }], lookup, identityMap).get(row.key)!;
@@ -193,14 +193,18 @@ function planSynchronously(options: PlanOptions, pass: PassState): void {
   let done = 0;
   // Rows are read in small pages and handled as they come, CHUNK of them per transaction: nothing holds more than a
   // page of rows, so they die young instead of filling the old generation between collections.
-  const matchRows = iterateCustomers(db, inScope, [limitSeq], ROW_PAGE);
+  // With nothing posted no record continues another, and matching needs only the identity columns.
+  const matchRows: Iterator<CustomerIdentity | CustomerRow> = nothingPosted
+    ? iterateCustomerIdentities(db, inScope, [limitSeq], ROW_PAGE)
+    : iterateCustomers(db, inScope, [limitSeq], ROW_PAGE);
   const matchSome = db.transaction((): boolean => {
     for (let n = 0; n < CHUNK; n++) {
       const next = matchRows.next();
       if (next.done) return false;
       const row = next.value;
       // A record that continues (or may continue) an earlier customer's migration claims no Rivo customer of its own.
-      const linked = continuationOf(row).kind;
+      // (Whole rows are read whenever something is posted.)
+      const linked = nothingPosted ? 'none' : continuationOf(row as CustomerRow).kind;
       if (linked === 'wait' || linked === 'continues') {
         dropCandidate.run(row.key);
         continue;
@@ -236,7 +240,15 @@ function planSynchronously(options: PlanOptions, pass: PassState): void {
     })();
     chunk = [];
   };
+  // The Rivo baseline of the customer being planned, while it is not written yet (see below).
+  let matchUnwritten: { key: string; observed: RivoCustomerSnapshot } | null = null;
+  const writeMatch = () => {
+    if (!matchUnwritten) return;
+    recordRivoMatch(db, matchUnwritten.key, matchUnwritten.observed, nothingPosted ? { nothingPosted } : undefined);
+    matchUnwritten = null;
+  };
   const planOne = (row: CustomerRow): void => {
+    matchUnwritten = null;
     const continuation = continuationOf(row);
     if (continuation.kind === 'wait') {
       // Left unplanned: the pass after Yotpo's read ends decides (an edited email, or two records for one person).
@@ -299,9 +311,11 @@ function planSynchronously(options: PlanOptions, pass: PassState): void {
         return;
       }
       const observed = cachedById(resolution.rivoId);
-      if (observed) recordRivoMatch(db, row.key, observed, nothingPosted ? { nothingPosted } : undefined);
-      // With nothing posted, recordRivoMatch wrote exactly the observed values over the row just read: the row as
-      // stored now is known without reading it back.
+      // With nothing posted, Rivo's baseline is written with the plan, in one statement (ledger/customers.ts
+      // recordFirstPlan), or on its own if the customer is left unplanned; the row it makes is known without reading
+      // it back.
+      if (observed) matchUnwritten = { key: row.key, observed };
+      if (!nothingPosted) writeMatch();
       const fresh = nothingPosted ? (observed ? withRivoMatch(row, observed) : row) : getCustomer(db, row.key)!;
       const postedSoFar = nothingPosted ? [] : postedEvents(db, row.key);
       const migrated = foldEvents(postedSoFar, model);
@@ -316,6 +330,7 @@ function planSynchronously(options: PlanOptions, pass: PassState): void {
       const history = stored === 'wait' ? 'wait' : (awardedOut?.history ?? replayed);
       if (history === 'wait') {
         // Planned once the lookup stage has read it; an older plan made without it does not go out meanwhile.
+        writeMatch();
         awaitHistory(db, row.key);
         summary.awaitingHistory = (summary.awaitingHistory ?? 0) + 1;
         return;
@@ -335,10 +350,7 @@ function planSynchronously(options: PlanOptions, pass: PassState): void {
         historyAwardedPoints: awardedOut?.yotpoPoints,
       });
       if (fresh.points_earned === null) result.notes.unshift('lifetime points unknown in the source (no points earned): lifetime carried as the balance');
-      replacePlan(db, row.key, fresh.rivo_id!, result.events, fresh.values_hash, result.notes, { nothingPosted });
-      // A customer's first plan says what became of its history; after that, deltas leave the first answer standing.
-      if (firstPlan && (fresh.history_status ?? null) !== (result.history ?? null)) setHistoryStatus(db, row.key, result.history ?? null);
-      recordPlanTargets(db, row.key, {
+      const targets: PlanTargets = {
         targetPoints: result.target.points,
         targetLifetime: result.target.lifetime,
         targetCredits: result.target.creditsCents,
@@ -347,14 +359,24 @@ function planSynchronously(options: PlanOptions, pass: PassState): void {
         predictedCredits: result.predicted.creditsCents,
         predictedTier: result.predicted.tierName,
         predictedDob: result.predicted.dob,
-      });
-      if (result.events.length === 0 && !postedSoFar.length)
-        setCustomerState(db, row.key, 'nothing_to_migrate', result.notes.find((n) => n.startsWith('skipped')) ?? 'nothing owed');
+      };
+      const nothingOwedReason = result.notes.find((n) => n.startsWith('skipped')) ?? 'nothing owed';
+      if (nothingPosted) {
+        replaceFirstPlan(db, row.key, fresh.rivo_id!, result.events, { match: observed, valuesHash: fresh.values_hash, notes: result.notes, targets, nothingOwedReason });
+        matchUnwritten = null;
+      } else {
+        replacePlan(db, row.key, fresh.rivo_id!, result.events, fresh.values_hash, result.notes);
+        recordPlanTargets(db, row.key, targets);
+        if (result.events.length === 0 && !postedSoFar.length) setCustomerState(db, row.key, 'nothing_to_migrate', nothingOwedReason);
+      }
+      // A customer's first plan says what became of its history; after that, deltas leave the first answer standing.
+      if (firstPlan && (fresh.history_status ?? null) !== (result.history ?? null)) setHistoryStatus(db, row.key, result.history ?? null);
       if (result.events.length) summary.planned++;
       else summary.nothingToMigrate++;
       summary.events += result.events.length;
     } catch (err) {
       // One customer the rules cannot handle must not stop the others; it is held and reported.
+      writeMatch();
       summary.errors++;
       holdCustomer(db, row.key, 'invalid', `could not be planned: ${(err as Error).message}`);
       recordProblem(db, { customerKey: row.key, kind: 'plan_error', detail: (err as Error).message });
