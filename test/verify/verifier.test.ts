@@ -352,6 +352,16 @@ describe('verify', () => {
       expect(s.outcomes.match).toBe(250);
       expect(seen).toEqual(['100/250', '200/250', '250/250']);
     });
+
+    it('lets the event loop turn between chunks, though nothing in them waits on I/O', async () => {
+      listedShop(250);
+      const seen: string[] = [];
+      setImmediate(() => seen.push('turn'));
+      await verify({ db, rivo, config: CONFIG, listThreshold: 2, sampleEvents: 0, onProgress: (p) => p.phase === 'customers' && seen.push(`${p.done}/${p.total}`) });
+      expect(rivo.calls.filter((c) => c.startsWith('get'))).toEqual([]);
+      expect(seen.indexOf('turn')).toBeGreaterThan(-1);
+      expect(seen.indexOf('turn')).toBeLessThan(seen.indexOf('200/250'));
+    });
   });
 
   it('keeps to the pilot window and reports progress', async () => {
