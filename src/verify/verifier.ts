@@ -48,7 +48,7 @@ export interface VerifyOptions {
   seed?: number;
   /** Above this many customers to check, Rivo's customer list is read instead of one GET each. Default `LIST_THRESHOLD`. */
   listThreshold?: number;
-  /** Customers per transaction. Default 500. */
+  /** Customers per transaction. Default `VERIFY_CHUNK`. */
   chunk?: number;
   now?: () => Date;
   onProgress?: (p: VerifyProgress) => void;
@@ -56,11 +56,20 @@ export interface VerifyOptions {
   profile?: RivoProfile;
 }
 
+/**
+ * Customers per chunk (and transaction). A chunk's rows, events and judgements live until its transaction commits,
+ * while judging them allocates some 25 KB of short-lived garbage per customer: a chunk of 500 spanned two
+ * young-generation collections, so what it held was promoted to old space, which grew by ~40 MB during a
+ * 20,000-customer verify (the peak RSS of `migrate`; at 200, by ~15 MB). At 100 it dies young; the commits this adds
+ * cost ~0.1 s per 20,000 customers.
+ */
+export const VERIFY_CHUNK = 100;
+
 export async function verify(options: VerifyOptions): Promise<VerifySummary> {
   const { db, rivo, config } = options;
   const data = verifyData(db);
   const limitSeq = options.limitSeq ?? Number.MAX_SAFE_INTEGER;
-  const chunkSize = Math.max(1, options.chunk ?? 500);
+  const chunkSize = Math.max(1, options.chunk ?? VERIFY_CHUNK);
   const checkedAt = (options.now ?? (() => new Date()))().toISOString();
   const progress = options.onProgress ?? (() => {});
   const rules = { negativeEventsLowerLifetime: config.mapping.negativeEventsLowerLifetime };
@@ -120,6 +129,10 @@ export async function verify(options: VerifyOptions): Promise<VerifySummary> {
     }
     seen += all.length;
     progress({ phase: 'customers', done: seen, total: totalInWindow });
+    // Customers read from Rivo's listing are judged without waiting on any I/O: the whole loop would be one chain of
+    // microtasks, during which no timer, signal or progress redraw runs, and V8 finishes no major collection (old
+    // space only grows until the loop ends).
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   // The ledger check on the sample of customers whose tallies match.

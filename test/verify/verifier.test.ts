@@ -335,6 +335,35 @@ describe('verify', () => {
     expect(s.lifetimeHint).toMatch(/did NOT lower lifetime.*to false/);
   });
 
+  describe('a store read through its listing (no request per customer)', () => {
+    /** `n` matching customers, each with one done event, all in Rivo's list. */
+    function listedShop(n: number) {
+      for (let i = 1; i <= n; i++) {
+        const keys = addCustomer(`c${i}`, String(i), [{ role: 'earned', points: 10 }]);
+        rivoHas(String(i), { pointsTally: 110, lifetimeTally: 410 }, keys, [10]);
+      }
+    }
+
+    it('goes through the customers 100 at a time', async () => {
+      listedShop(250);
+      const seen: string[] = [];
+      const s = await verify({ db, rivo, config: CONFIG, listThreshold: 2, sampleEvents: 0, onProgress: (p) => p.phase === 'customers' && seen.push(`${p.done}/${p.total}`) });
+      expect(s.lookup).toBe('list');
+      expect(s.outcomes.match).toBe(250);
+      expect(seen).toEqual(['100/250', '200/250', '250/250']);
+    });
+
+    it('lets the event loop turn between chunks, though nothing in them waits on I/O', async () => {
+      listedShop(250);
+      const seen: string[] = [];
+      setImmediate(() => seen.push('turn'));
+      await verify({ db, rivo, config: CONFIG, listThreshold: 2, sampleEvents: 0, onProgress: (p) => p.phase === 'customers' && seen.push(`${p.done}/${p.total}`) });
+      expect(rivo.calls.filter((c) => c.startsWith('get'))).toEqual([]);
+      expect(seen.indexOf('turn')).toBeGreaterThan(-1);
+      expect(seen.indexOf('turn')).toBeLessThan(seen.indexOf('200/250'));
+    });
+  });
+
   it('keeps to the pilot window and reports progress', async () => {
     seedShop();
     const seen: string[] = [];
