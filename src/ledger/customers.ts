@@ -121,12 +121,13 @@ export function recordRivoMatch(db: Db, key: string, rivo: RivoCustomerSnapshot,
     statement(db, 'UPDATE customers SET rivo_seen_at = ? WHERE key = ?').run(at, key);
     return;
   }
-  statement(
-    db,
-    `UPDATE customers SET rivo_id = ?, rivo_email = ?, rivo_points_before = ?, rivo_lifetime_before = ?, rivo_credits_before = ?,
-       rivo_tier_before = ?, rivo_tier_name_before = ?, rivo_dob_before = ?, rivo_seen_at = ? WHERE key = ?`,
-  ).run(rivo.id, rivo.email, rivo.pointsTally, rivo.lifetimeTally, rivo.creditsCents, rivo.tierId, rivo.tierName, rivo.dob, at, key);
+  statement(db, `UPDATE customers SET ${RIVO_MATCH_SET} WHERE key = ?`).run(...rivoMatchArgs(rivo, at), key);
 }
+
+/** The columns `recordRivoMatch` writes (and `recordFirstPlan` with it), and their values in order. */
+const RIVO_MATCH_SET = `rivo_id = ?, rivo_email = ?, rivo_points_before = ?, rivo_lifetime_before = ?, rivo_credits_before = ?,
+  rivo_tier_before = ?, rivo_tier_name_before = ?, rivo_dob_before = ?, rivo_seen_at = ?`;
+const rivoMatchArgs = (rivo: RivoCustomerSnapshot, at: string) => [rivo.id, rivo.email, rivo.pointsTally, rivo.lifetimeTally, rivo.creditsCents, rivo.tierId, rivo.tierName, rivo.dob, at];
 
 /** The row as `recordRivoMatch` leaves it for a customer with nothing posted (the baseline written). */
 export function withRivoMatch(row: CustomerRow, rivo: RivoCustomerSnapshot): CustomerRow {
@@ -241,12 +242,13 @@ export interface PlanTargets {
  * a lifetime that cannot be exact (`verify/rules.ts lifetimeReach`), not as a difference in Rivo.
  */
 export function recordPlanTargets(db: Db, key: string, t: PlanTargets): void {
-  statement(
-    db,
-    `UPDATE customers SET target_points = ?, target_lifetime = ?, target_credits = ?, predicted_points = ?, predicted_lifetime = ?,
-       predicted_credits = ?, predicted_tier = ?, predicted_dob = ?, planned_at = ? WHERE key = ?`,
-  ).run(t.targetPoints, t.targetLifetime, t.targetCredits, t.predictedPoints, t.predictedLifetime, t.predictedCredits, t.predictedTier, t.predictedDob, now(), key);
+  statement(db, `UPDATE customers SET ${PLAN_TARGETS_SET} WHERE key = ?`).run(...planTargetArgs(t, now()), key);
 }
+
+/** The columns `recordPlanTargets` writes (and `recordFirstPlan` with it), and their values in order. */
+const PLAN_TARGETS_SET = `target_points = ?, target_lifetime = ?, target_credits = ?, predicted_points = ?, predicted_lifetime = ?,
+  predicted_credits = ?, predicted_tier = ?, predicted_dob = ?, planned_at = ?`;
+const planTargetArgs = (t: PlanTargets, at: string) => [t.targetPoints, t.targetLifetime, t.targetCredits, t.predictedPoints, t.predictedLifetime, t.predictedCredits, t.predictedTier, t.predictedDob, at];
 
 /** What a first plan records on the customer row (see `recordFirstPlan`). */
 export interface FirstPlanRow {
@@ -268,21 +270,12 @@ export interface FirstPlanRow {
  */
 export function recordFirstPlan(db: Db, key: string, row: FirstPlanRow, hasEvents: boolean): void {
   const at = now();
-  const t = row.targets;
   const state: CustomerState = hasEvents ? 'pending' : 'nothing_to_migrate';
   const reason = hasEvents ? null : row.nothingOwedReason;
-  const plan = [row.valuesHash, row.notes.length ? JSON.stringify(row.notes) : null, t.targetPoints, t.targetLifetime, t.targetCredits, t.predictedPoints, t.predictedLifetime, t.predictedCredits, t.predictedTier, t.predictedDob, at];
-  const stateArgs = [state, reason, state, reason, at];
-  const m = row.match;
-  if (m)
-    statement(db, `UPDATE customers SET ${FIRST_PLAN_MATCH_SET}, ${FIRST_PLAN_SET} WHERE key = ?`).run(
-      m.id, m.email, m.pointsTally, m.lifetimeTally, m.creditsCents, m.tierId, m.tierName, m.dob, at, ...plan, ...stateArgs, key,
-    );
-  else statement(db, `UPDATE customers SET ${FIRST_PLAN_SET} WHERE key = ?`).run(...plan, ...stateArgs, key);
+  const plan = [row.valuesHash, row.notes.length ? JSON.stringify(row.notes) : null, ...planTargetArgs(row.targets, at), state, reason, state, reason, at];
+  if (row.match) statement(db, `UPDATE customers SET ${RIVO_MATCH_SET}, ${FIRST_PLAN_SET} WHERE key = ?`).run(...rivoMatchArgs(row.match, at), ...plan, key);
+  else statement(db, `UPDATE customers SET ${FIRST_PLAN_SET} WHERE key = ?`).run(...plan, key);
 }
 
-const FIRST_PLAN_MATCH_SET = `rivo_id = ?, rivo_email = ?, rivo_points_before = ?, rivo_lifetime_before = ?, rivo_credits_before = ?,
-  rivo_tier_before = ?, rivo_tier_name_before = ?, rivo_dob_before = ?, rivo_seen_at = ?`;
-const FIRST_PLAN_SET = `planned_hash = ?, plan_notes = ?, target_points = ?, target_lifetime = ?, target_credits = ?, predicted_points = ?,
-  predicted_lifetime = ?, predicted_credits = ?, predicted_tier = ?, predicted_dob = ?, planned_at = ?,
+const FIRST_PLAN_SET = `planned_hash = ?, plan_notes = ?, ${PLAN_TARGETS_SET},
   state = ?, state_reason = ?, state_changed_at = CASE WHEN state IS NOT ? OR state_reason IS NOT ? THEN ? ELSE state_changed_at END`;
