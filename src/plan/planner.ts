@@ -2,7 +2,20 @@ import type { Config } from '../config/schema.js';
 import type { Db } from '../db/open.js';
 import { getMeta } from '../db/open.js';
 import { ConfigError } from '../errors.js';
-import { getCustomer, hasPostedEvents, iterateCustomerIdentities, iterateCustomers, type CustomerIdentity, recordPlanTargets, recordProblem, recordProblemOnce, recordRivoMatch, setCustomerState } from '../ledger/customers.js';
+import {
+  getCustomer,
+  hasPostedEvents,
+  iterateCustomerIdentities,
+  iterateCustomers,
+  recordPlanTargets,
+  recordProblem,
+  recordProblemOnce,
+  recordRivoMatch,
+  setCustomerState,
+  withRivoMatch,
+  type CustomerIdentity,
+  type PlanTargets,
+} from '../ledger/customers.js';
 import { postedEvents, replaceFirstPlan, replacePlan } from '../ledger/events.js';
 import { findContinuation, mergeContinuation, possibleEditOf, postedByAnotherRecord, type Continuation } from '../ledger/continuation.js';
 import { hasUnsettledEvents, holdCustomer, nothingPostedYet } from '../ledger/plan.js';
@@ -16,7 +29,6 @@ import { historyInputOf } from './history-view.js';
 import { withoutAwardedItems } from '../awards/history.js';
 import { awaitHistory, setHistoryStatus } from '../ledger/history.js';
 import { chooseLookup, listAllRivoCustomers, lookUpOne, refreshTiers, rivoByEmail, rivoById } from './rivo-index.js';
-import { withRivoMatch, type PlanTargets } from '../ledger/customers.js';
 import type { RivoCustomerSnapshot } from '../domain.js';
 import { pluckStatement, statement } from '../ledger/statements.js';
 import { flushWal, isWalOnDisk, relaxSync } from '../ledger/durable.js';
@@ -133,11 +145,11 @@ async function planPass(options: PlanOptions): Promise<PlanSummary> {
 
   // The last await is above: from here the pass is synchronous. Each customer is written in a savepoint of its own,
   // thousands to a transaction: their journal stays in memory while nothing else can run.
-  const journalOnDisk = savepointJournalInMemory(db);
+  const restoreJournal = savepointJournalInMemory(db);
   try {
     planSynchronously(options, { summary, tiers, inScope, limitSeq, total, now });
   } finally {
-    journalOnDisk();
+    restoreJournal();
   }
   return summary;
 }
