@@ -3,24 +3,29 @@
  * pages, single fetches and writes alike. Three rules decide when a request may start:
  *  - spacing: requests are spread evenly, one per `windowMs / perWindow`, on a fixed grid: a timer that fires a
  *    few ms late does not push every later request back (lateness up to `CATCH_UP` is made up);
- *  - a hard check on *actual* start times: at most `perWindow` starts in any sliding window of `windowMs`. Spacing
- *    alone keeps the window in normal operation; after an event-loop stall (a large page parsed, a slow commit)
- *    requests that came due together would otherwise leave in a burst, and this turns the burst back into the budget;
+ *  - a hard check against the server's count: at most `perWindow` requests in any sliding window of `windowMs` *as
+ *    the server stamps them*. We never see its stamps, only bounds on them: a request is stamped no earlier than it
+ *    left, and no later than its answer came back. So a request holds its place in the window from its start until
+ *    `windowMs` after its answer (see `DEFAULT_WINDOW_MARGIN` for one that fails without an answer). Spacing alone
+ *    keeps the window in normal operation; after an event-loop stall (a large page parsed, a slow commit) requests
+ *    that came due together would otherwise leave in a burst, and this turns the burst back into the budget;
  *  - the server's "not now" (`pauseFor`): nothing starts until then, requests already waiting included.
  * and at most `maxConcurrent` requests are open at once.
- *
- * `windowMs` is the window the gate enforces. The factories (`perSecond`, `perMinute`) add a safety margin over the
- * server's window, since requests leave evenly spaced but arrive with jitter: without slack two of them could land
- * in the server's window one over the budget.
  *
  * While requests wait, the gate holds a timer that keeps the process alive: a run waiting out a 429 must not end
  * because nothing else is scheduled.
  */
 
 /**
- * The margin the factories add: 1% of the window, at least 30 ms (the jitter a 1 s window must absorb). At 20 ms the
- * sandbox, on the same two cores as the tool, counted 201 in a second and refused one request in one run of four at
- * 200/s (20,000 customers, issue 13, round 5): its own event loop, busy or collecting, stamps some arrivals late.
+ * How late after it failed without an answer (a reset, a timeout) the server may still stamp a request: 1 % of the
+ * window, at least 30 ms. An answer bounds the stamp exactly, since it cannot come before the server counted the
+ * request; a failure without one does not (the request may still be on its way).
+ *
+ * Until issue 13's round 7 the margin was added to every request's start instead: a request held its place until
+ * a window and 30 ms after it left. That cost 3 % of the budget at any rate, and was still a guess: the sandbox, on
+ * the same two cores as the tool, answers in 11 ms (median) but one request in a few thousand in 45 ms when its event
+ * loop is busy, and some runs met a 429 (200/s, 20,000 customers) with 30 ms. Held until its answer, a request costs
+ * the gate only its round trip, and the server's count is kept whatever its clock.
  */
 export const DEFAULT_WINDOW_MARGIN = { ratio: 0.01, minMs: 30 } as const;
 
@@ -28,21 +33,22 @@ export const DEFAULT_WINDOW_MARGIN = { ratio: 0.01, minMs: 30 } as const;
  * Lateness of a start (a late timer, a busy event loop) that the spacing makes up rather than carries forward:
  * `CATCH_UP.starts` intervals' worth, but never under `minMs` nor over `maxMs`.
  *
- * Never under 5 ms: timers fire in whole milliseconds and a busy loop fires them later still. At 1,000/s (one start
- * per 1.03 ms) a catch-up of a fraction of the interval lost about a tenth of the budget on an idle machine (888 of
- * 980 starts a second; with 5 ms: 978).
+ * Never under 5 ms (unless that is more than 4 starts): timers fire in whole milliseconds and a busy loop fires them
+ * later still. At 1,000/s (one start per 1.03 ms) a catch-up of a fraction of the interval lost about a tenth of the
+ * budget on an idle machine (888 of 980 starts a second; with 5 ms: 978).
  * Up to 20 ms: at 200/s the loader's event loop stalls for 5–20 ms hundreds of times a run (a commit, a page of JSON,
  * a collection); making up only 5 ms of each lost ~3 % of the budget (190 of 196 starts a second).
  * But no more than 4 starts: what is made up leaves together, and a server handles a burst one request after another,
  * stamping the first ones late. At 1,000/s a 20 ms catch-up (20 starts at once) had the sandbox count 1,001 in a
  * second and refuse one; bursts of 5 stayed inside (955 at most).
  *
- * What bounds the budget is the sliding window on actual start times (at most `perWindow` in any `windowMs`, margin
- * included), never the spacing: made-up starts only use what the window has left.
+ * What bounds the budget is the sliding window (each request in it from its start until a window after its answer),
+ * never the spacing: made-up starts only use what the window has left.
  */
 export const CATCH_UP = { starts: 4, minMs: 5, maxMs: 20 } as const;
 
-const catchUpFor = (spacingMs: number) => Math.min(CATCH_UP.maxMs, Math.max(CATCH_UP.minMs, CATCH_UP.starts * spacingMs));
+// Half an interval over the starts made up, so a grid that fell behind by exactly that much does not make up one more.
+const catchUpFor = (spacingMs: number) => Math.min(CATCH_UP.maxMs, Math.max(CATCH_UP.minMs, CATCH_UP.starts * spacingMs), (CATCH_UP.starts + 0.5) * spacingMs);
 
 interface Job {
   fn: () => Promise<unknown>;
@@ -53,23 +59,36 @@ interface Job {
 }
 
 /**
- * A 429 although the gate kept its window says the server's count saw more than the gate did: its clock is not ours
- * (arrivals bunch up on the way, or the server stamps them late). Each one widens the enforced window by 1 % of it
- * (at least 10 ms), up to 10 % in all: a run that meets them slows by a percent at a time instead of being refused
- * (and held a second) again and again. A 429 costs a pause of about a second, so a widening pays for itself.
+ * A 429 although the gate kept its window says the server's count saw more than the gate did: its window is longer
+ * than ours, or its clock is not ours. Each one widens the window the gate keeps by 1 % of it (at least 10 ms), up to
+ * 10 % in all: a run that meets them slows by a percent at a time instead of being refused (and held a second) again
+ * and again. A 429 costs a pause of about a second, so a widening pays for itself.
  */
 export const WIDEN_ON_REFUSAL = { ratio: 0.01, minMs: 10, maxRatio: 0.1 } as const;
+
+/**
+ * Whether a request that failed was answered by the server (an HTTP status came back: the server stamped it before
+ * that). A request that failed without an answer (a reset, a timeout) may still be counted later: it keeps its place
+ * in the window for the whole margin.
+ */
+const wasAnswered = (err: unknown): boolean => typeof (err as { status?: unknown } | null)?.status === 'number';
 
 export class RateGate {
   /** Even spacing between starts (ms). */
   private spacingMs: number;
-  /** The window the gate enforces now: `windowMs`, widened by the refusals met (`refused`). */
-  private enforcedMs: number;
+  /** The server's window as the gate keeps it now: `windowMs`, widened by the refusals met (`refused`). */
+  private keptMs: number;
   private readonly queue: Job[] = [];
   private queueHead = 0;
   private running = 0;
-  private starts: number[] = [];
-  private startsHead = 0;
+  /**
+   * The requests that may still be in the server's window, in the order they started: `slotEnds[i]` is the latest the
+   * server can have stamped request `slotBase + i` (its answer; infinity while it is open). It leaves the window
+   * `keptMs` after that.
+   */
+  private slotEnds: number[] = [];
+  private slotHead = 0;
+  private slotBase = 0;
   /** The grid: when the next request is due if every one left on time. */
   private due = 0;
   private catchUpMs: number;
@@ -79,33 +98,39 @@ export class RateGate {
   private pumping = false;
   private stopped = false;
 
+  /**
+   * `perWindow` requests per `windowMs` as the server counts them; `marginMs`: how late after a failure without an
+   * answer the server may still stamp that request (`DEFAULT_WINDOW_MARGIN`).
+   */
   constructor(
     readonly perWindow: number,
     readonly windowMs: number,
     readonly maxConcurrent: number,
+    readonly marginMs = 0,
   ) {
     if (!(perWindow > 0) || !(windowMs > 0)) throw new Error(`a rate gate needs a positive budget and window, got ${perWindow} per ${windowMs} ms`);
+    if (!(marginMs >= 0)) throw new Error(`a rate gate's margin must be 0 or more, got ${marginMs} ms`);
+    this.keptMs = windowMs;
     this.spacingMs = windowMs / perWindow;
-    this.enforcedMs = windowMs;
     this.catchUpMs = catchUpFor(this.spacingMs);
   }
 
-  /** The window the gate enforces now (ms): `windowMs` plus what refusals added. */
-  get enforcedWindowMs(): number {
-    return this.enforcedMs;
+  /** How long after its answer a request holds its place in the window (ms): `windowMs` plus what refusals added. */
+  get keptWindowMs(): number {
+    return this.keptMs;
   }
 
   /** The server refused a request as too many (429): see `WIDEN_ON_REFUSAL`. */
   refused(): void {
     const max = this.windowMs * (1 + WIDEN_ON_REFUSAL.maxRatio);
-    this.enforcedMs = Math.min(max, this.enforcedMs + Math.max(this.windowMs * WIDEN_ON_REFUSAL.ratio, WIDEN_ON_REFUSAL.minMs));
-    this.spacingMs = this.enforcedMs / this.perWindow;
+    this.keptMs = Math.min(max, this.keptMs + Math.max(this.windowMs * WIDEN_ON_REFUSAL.ratio, WIDEN_ON_REFUSAL.minMs));
+    this.spacingMs = this.keptMs / this.perWindow;
     this.catchUpMs = catchUpFor(this.spacingMs);
   }
 
-  /** `perWindow` per `windowMs` as a server counts it, with the safety margin added to the enforced window. */
+  /** `perWindow` per `windowMs` as a server counts it, with the margin for requests that fail without an answer. */
   static withMargin(perWindow: number, windowMs: number, maxConcurrent: number, margin: { ratio: number; minMs: number } = DEFAULT_WINDOW_MARGIN): RateGate {
-    return new RateGate(perWindow, windowMs + Math.max(windowMs * margin.ratio, margin.minMs), maxConcurrent);
+    return new RateGate(perWindow, windowMs, maxConcurrent, Math.max(windowMs * margin.ratio, margin.minMs));
   }
 
   static perMinute(rpm: number, maxConcurrent = 4): RateGate {
@@ -139,10 +164,12 @@ export class RateGate {
     return this.queue.length - this.queueHead;
   }
 
-  /** Start times inside the enforced window ending now (tests and benchmarks read it). */
+  /** Requests that may still be in the server's window now (tests and benchmarks read it). */
   inWindow(now = Date.now()): number {
     this.prune(now);
-    return this.starts.length - this.startsHead;
+    let live = 0;
+    for (let i = this.slotHead; i < this.slotEnds.length; i++) if (this.slotEnds[i]! > now - this.keptMs) live++;
+    return live;
   }
 
   /** Drops the requests still waiting (they reject); requests already started finish. */
@@ -164,7 +191,7 @@ export class RateGate {
         const now = Date.now();
         const wait = this.waitMs(now);
         if (wait > 0) {
-          this.armTimer(now + wait);
+          if (Number.isFinite(wait)) this.armTimer(now + wait);
           return;
         }
         const job = this.queue[this.queueHead]!;
@@ -174,7 +201,8 @@ export class RateGate {
           this.queueHead = 0;
         }
         // Check and record are one synchronous step: no other start can slip in between.
-        this.starts.push(now);
+        const slot = this.slotBase + this.slotEnds.length;
+        this.slotEnds.push(Number.POSITIVE_INFINITY);
         // On time (or a little late): the next is due one interval after this one was. Later than that, lateness up
         // to the catch-up is made up. A request that arrived after its turn (the gate was idle) is not late: the grid
         // restarts from now, with nothing to make up.
@@ -187,7 +215,16 @@ export class RateGate {
         } catch (err) {
           result = Promise.reject(err);
         }
-        result.then(job.resolve, job.reject).finally(() => {
+        result.then(
+          (value) => {
+            this.ended(slot, 0);
+            job.resolve(value);
+          },
+          (err: unknown) => {
+            this.ended(slot, wasAnswered(err) ? 0 : this.marginMs);
+            job.reject(err);
+          },
+        ).finally(() => {
           this.running--;
           this.pump();
         });
@@ -198,25 +235,56 @@ export class RateGate {
     }
   }
 
+  /**
+   * Request `slot` ended: the server stamped it by now (`afterMs` 0: it answered), or may still within `afterMs` (it
+   * failed without an answer). It leaves the window `keptMs` after that.
+   */
+  private ended(slot: number, afterMs: number): void {
+    const i = slot - this.slotBase;
+    if (i < this.slotHead || i >= this.slotEnds.length) return; // already out of the window
+    this.slotEnds[i] = Date.now() + afterMs;
+  }
+
   /** Ms until a request may start (0: now). */
   private waitMs(now: number): number {
     let wait = this.holdUntil - now;
     // Spacing: the grid.
     wait = Math.max(wait, this.due - now);
     this.prune(now);
-    if (this.starts.length - this.startsHead >= this.perWindow) {
-      // The window is full: wait for its oldest start to leave it (half-open window (now - windowMs, now]).
-      const oldest = this.starts[this.startsHead]!;
-      wait = Math.max(wait, oldest + this.enforcedMs - now);
+    if (this.slotEnds.length - this.slotHead >= this.perWindow) {
+      // Possibly full: count the requests still in it (half-open window (now - keptMs, now]). If it is full, wait for
+      // enough of them to leave that one more fits: the first to leave, unless a widening brought back more.
+      const gone = now - this.keptMs;
+      let live = 0;
+      let first = Number.POSITIVE_INFINITY;
+      for (let i = this.slotHead; i < this.slotEnds.length; i++) {
+        const end = this.slotEnds[i]!;
+        if (end > gone) {
+          live++;
+          if (end < first) first = end;
+        }
+      }
+      if (live > this.perWindow) {
+        const ends = this.slotEnds.slice(this.slotHead).filter((end) => end > gone).sort((x, y) => x - y);
+        first = ends[live - this.perWindow]!;
+      }
+      // Full of open requests: the next answer pumps again (no timer could know when).
+      if (live >= this.perWindow) wait = Math.max(wait, first + this.keptMs - now);
     }
-    return wait > 0 ? Math.ceil(wait) : 0;
+    return wait > 0 ? Math.ceil(wait) : 0; // infinite while the window is full of open requests
   }
 
+  /**
+   * Forgets the oldest requests while they are out of the window. One still open holds the ones after it (they are
+   * skipped when counted) until it ends.
+   */
   private prune(now: number): void {
-    while (this.startsHead < this.starts.length && this.starts[this.startsHead]! <= now - this.enforcedMs) this.startsHead++;
-    if (this.startsHead > 1024 && this.startsHead * 2 > this.starts.length) {
-      this.starts = this.starts.slice(this.startsHead);
-      this.startsHead = 0;
+    const gone = now - this.keptMs;
+    while (this.slotHead < this.slotEnds.length && this.slotEnds[this.slotHead]! <= gone) this.slotHead++;
+    if (this.slotHead > 1024 && this.slotHead * 2 > this.slotEnds.length) {
+      this.slotEnds = this.slotEnds.slice(this.slotHead);
+      this.slotBase += this.slotHead;
+      this.slotHead = 0;
     }
   }
 
