@@ -1,7 +1,7 @@
 import type { Db } from '../db/open.js';
 import type { RivoCustomerSnapshot, RivoTier } from '../domain.js';
-import type { RivoApi } from '../rivo/api.js';
-import { statement } from '../ledger/statements.js';
+import { ListingRangeError, type CustomerIdRange, type RivoApi } from '../rivo/api.js';
+import { pluckStatement, statement } from '../ledger/statements.js';
 
 const CHUNK = 250;
 
@@ -45,21 +45,104 @@ export function storeRivoCustomers(db: Db, customers: RivoCustomerSnapshot[]): v
   })();
 }
 
-/** Pages through every Rivo customer into `rivo_customers`. Returns how many were seen. */
-export async function listAllRivoCustomers(db: Db, rivo: RivoApi, onPage?: (seen: number) => void, signal?: AbortSignal): Promise<number> {
-  let chunk: RivoCustomerSnapshot[] = [];
-  let seen = 0;
-  for await (const c of rivo.listCustomers(CHUNK)) {
-    chunk.push(c);
-    seen++;
-    if (chunk.length >= CHUNK) {
-      storeRivoCustomers(db, chunk);
-      chunk = [];
-      onPage?.(seen);
-      if (signal?.aborted) break;
+/**
+ * Ranges of Rivo's customer listing read side by side. Each costs a request, so a range holds one page of the
+ * customers stored at the last listing: a listing of 20,000 customers took ~2 s a page after another (each page waits
+ * on the cursor of the one before, ~25 ms with the sandbox's 10 ms latency) against 0.4 s of the rate budget.
+ */
+export const LISTING_RANGES_AT_ONCE = 4;
+
+/**
+ * Where to cut Rivo's listing into ranges of about `perRange` customers: every `perRange`-th id of the customers
+ * stored, in numeric order (ids that are not numbers give none). Only a guide: customers added or gone since only
+ * make ranges longer or shorter, since every id falls in exactly one range.
+ */
+export function listingSplits(db: Db, perRange: number = CHUNK): string[] {
+  const ids = pluckStatement(db, "SELECT id FROM rivo_customers WHERE id <> '' AND id NOT GLOB '*[^0-9]*' ORDER BY length(id), id").all() as string[];
+  const splits: string[] = [];
+  for (let i = perRange - 1; i < ids.length; i += perRange) splits.push(ids[i]!);
+  return splits;
+}
+
+/**
+ * Every Rivo customer, a page at a time, to `onPage` (which returns true to stop). With customers stored from an
+ * earlier listing, the listing is read in ranges side by side (`listingSplits`); a store whose cursor is not an id
+ * (`ListingRangeError`) is read again in one pass from the start, after `onRestart`. Pages come in no particular
+ * order then; each customer comes once per pass.
+ */
+export async function forEachRivoPage(db: Db, rivo: RivoApi, onPage: (customers: RivoCustomerSnapshot[]) => boolean | void, onRestart?: () => void): Promise<void> {
+  const splits = listingSplits(db);
+  if (splits.length > 0) {
+    try {
+      await readRanges(rivo, splits, onPage);
+      return;
+    } catch (err) {
+      if (!(err instanceof ListingRangeError)) throw err;
+      onRestart?.();
     }
   }
-  if (chunk.length) storeRivoCustomers(db, chunk);
+  let page: RivoCustomerSnapshot[] = [];
+  for await (const c of rivo.listCustomers(CHUNK)) {
+    page.push(c);
+    if (page.length >= CHUNK) {
+      const stop = onPage(page);
+      page = [];
+      if (stop) return;
+    }
+  }
+  if (page.length) onPage(page);
+}
+
+async function readRanges(rivo: RivoApi, splits: string[], onPage: (customers: RivoCustomerSnapshot[]) => boolean | void): Promise<void> {
+  const ranges: CustomerIdRange[] = splits.map((throughId, i) => ({ afterId: i === 0 ? '0' : splits[i - 1]!, throughId }));
+  ranges.push({ afterId: splits[splits.length - 1]!, throughId: null });
+  let next = 0;
+  let stopped = false;
+  let failure: unknown;
+  const readOne = async (range: CustomerIdRange) => {
+    let page: RivoCustomerSnapshot[] = [];
+    for await (const c of rivo.listCustomers(CHUNK, range)) {
+      if (stopped) return;
+      page.push(c);
+      if (page.length >= CHUNK) {
+        if (onPage(page)) stopped = true;
+        page = [];
+      }
+    }
+    if (page.length && !stopped && onPage(page)) stopped = true;
+  };
+  const worker = async () => {
+    while (!stopped && next < ranges.length) {
+      const range = ranges[next++]!;
+      try {
+        await readOne(range);
+      } catch (err) {
+        // The first failure is the one reported; the other readers stop at their next customer.
+        if (!stopped) failure = err;
+        stopped = true;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(LISTING_RANGES_AT_ONCE, ranges.length) }, worker));
+  if (failure !== undefined) throw failure;
+}
+
+/** Pages through every Rivo customer into `rivo_customers`. Returns how many were seen. */
+export async function listAllRivoCustomers(db: Db, rivo: RivoApi, onPage?: (seen: number) => void, signal?: AbortSignal): Promise<number> {
+  let seen = 0;
+  await forEachRivoPage(
+    db,
+    rivo,
+    (page) => {
+      storeRivoCustomers(db, page);
+      seen += page.length;
+      onPage?.(seen);
+      return signal?.aborted;
+    },
+    () => {
+      seen = 0;
+    },
+  );
   onPage?.(seen);
   statement(db, "INSERT INTO meta (key, value) VALUES ('rivo_listed_at', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(new Date().toISOString());
   return seen;

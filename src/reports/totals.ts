@@ -159,16 +159,22 @@ export function computePlanTotals(db: Db, opts: { migrationId: string; generated
     )
     .all() as { state: string; points: number; credits: number; lifetime: number; yotpo_points: number; yotpo_credits: number; yotpo_lifetime: number; predicted_lifetime: number }[];
 
-  // Right side, part 1: the ledger's events.
+  // Right side, part 1: the ledger's events. Only rejected ones are counted by their customer's state, so only those
+  // are joined to their customers: joining every event took 10.8 s of a 1M-customer plan report, a scan of the events
+  // alone 1.8 s (NOT INDEXED: a sum over every row reads the table in order, not through the status index).
   const events = db
     .prepare(
-      `SELECT e.status AS status, e.role = 'rollback' AS rollback, c.state AS state,
-         sum(e.points_amount) AS points, sum(e.credits_cents) AS credits
-       FROM events e JOIN customers c ON c.key = e.customer_key
-       WHERE e.status <> 'cancelled'
-       GROUP BY e.status, e.role = 'rollback', c.state`,
+      `SELECT status, role = 'rollback' AS rollback, sum(points_amount) AS points, sum(credits_cents) AS credits
+       FROM events NOT INDEXED WHERE status <> 'cancelled' GROUP BY status, role = 'rollback'`,
     )
-    .all() as { status: string; rollback: number; state: string; points: number; credits: number }[];
+    .all() as { status: string; rollback: number; points: number; credits: number }[];
+  const rejectedByState = db
+    .prepare(
+      `SELECT c.state AS state, sum(e.points_amount) AS points, sum(e.credits_cents) AS credits
+       FROM events e JOIN customers c ON c.key = e.customer_key
+       WHERE e.status = 'rejected' AND e.role IS NOT 'rollback' GROUP BY c.state`,
+    )
+    .all() as { state: string; points: number; credits: number }[];
 
   // Right side, part 2: customers whose owed amount is their Yotpo value (held, or not planned yet).
   const notPlanned = db
@@ -200,11 +206,9 @@ export function computePlanTotals(db: Db, opts: { migrationId: string; generated
       }
       if (e.status === 'done') migrated += amount;
       else if (e.status === 'planned' || e.status === 'in_flight' || e.status === 'uncertain') pending += amount;
-      else if (e.status === 'rejected') {
-        rejectedEvents += amount;
-        if (isState(e.state)) otherByState[e.state] += amount;
-      }
+      else if (e.status === 'rejected') rejectedEvents += amount;
     }
+    for (const r of rejectedByState) if (isState(r.state)) otherByState[r.state] += r[pick];
     let notPlannedSum = 0;
     for (const r of notPlanned) {
       notPlannedSum += r[pick];

@@ -50,11 +50,30 @@ export interface WriteOptions {
  * Everything the tool does to Rivo. The planner and verifier read; the loader writes. Implemented over HTTP by
  * `RivoClient`; tests may give a fake.
  */
+/** Customers with numeric ids in (`afterId`, `throughId`]; `throughId` null: no end. */
+export interface CustomerIdRange {
+  afterId: string;
+  throughId: string | null;
+}
+
+/**
+ * The store's customer listing, asked to start after an id, served one at or below it (or out of order): its cursor
+ * is not an id, so ranges cannot be read side by side; the listing is read in one pass from the start instead.
+ */
+export class ListingRangeError extends Error {
+  constructor(range: CustomerIdRange, servedId: string) {
+    super(`Rivo's customer listing, asked for ids after ${range.afterId}, served ${servedId}: its cursor is not an id`);
+  }
+}
+
 export interface RivoApi {
   /** Null when Rivo does not know the customer (404). */
   getCustomer(identifier: string): Promise<RivoCustomerSnapshot | null>;
-  /** Every customer, ascending id, through cursor pagination. */
-  listCustomers(pageSize?: number): AsyncIterable<RivoCustomerSnapshot>;
+  /**
+   * Every customer, ascending id, through cursor pagination; with `range`, those with ids in it, starting after its
+   * `afterId` (throws `ListingRangeError` if the store does not list ids above the one asked for, ascending).
+   */
+  listCustomers(pageSize?: number, range?: CustomerIdRange): AsyncIterable<RivoCustomerSnapshot>;
   listTiers(): Promise<RivoTier[]>;
   /**
    * One page of a customer's events, as asked (`page` from 1), with the listing's `links` and `meta`. Reading a whole

@@ -5,7 +5,7 @@ import { HttpClient } from '../http/client.js';
 import { InvalidRequestError, NotFoundError, type HttpError } from '../http/errors.js';
 import { RateGate } from '../http/limiter.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../http/retry.js';
-import type { OutgoingEvent, RivoApi, RivoEvent, RivoEventsPage, WriteOptions } from './api.js';
+import { ListingRangeError, type CustomerIdRange, type OutgoingEvent, type RivoApi, type RivoEvent, type RivoEventsPage, type WriteOptions } from './api.js';
 import { readBatchAnswer, type BatchAnswer } from './batch-answer.js';
 import { EVENTS_CUSTOMER_FILTER } from './listing.js';
 import { listResources, parseCustomer, parseEvent, parseTier, requireResource, singleResource } from './parse.js';
@@ -88,16 +88,19 @@ export class RivoClient implements RivoApi {
     }
   }
 
-  async *listCustomers(pageSize = RIVO_LIST_LIMIT): AsyncIterable<RivoCustomerSnapshot> {
+  async *listCustomers(pageSize = RIVO_LIST_LIMIT, range?: CustomerIdRange): AsyncIterable<RivoCustomerSnapshot> {
     const limit = Math.max(1, Math.min(RIVO_LIST_LIMIT, Math.floor(pageSize)));
     const fetchPage = (sinceId: string) =>
       this.http.request({ method: 'GET', path: '/customers', query: { 'pagination[since_id]': sinceId, 'pagination[limit]': limit } });
-    let sinceId = '0';
+    let sinceId = range?.afterId ?? '0';
+    // A range is read apart from the others only if the store lists ids above the one asked for, ascending.
+    let lastId = range ? numericId(range.afterId) : null;
+    const throughId = range?.throughId != null ? numericId(range.throughId) : null;
     let pending = fetchPage(sinceId);
     for (;;) {
       const res = await pending;
       const items = listResources(res.data, '/customers');
-      const customers = items.map((a) => parseCustomer(a, '/customers'));
+      let customers = items.map((a) => parseCustomer(a, '/customers'));
       const links = (res.data as { links?: { next_since_id?: unknown } }).links;
       const next = links?.next_since_id;
       let nextId: string | null;
@@ -108,6 +111,18 @@ export class RivoClient implements RivoApi {
       } else {
         nextId = String(next);
         if (nextId === sinceId) nextId = null; // a server that repeats its cursor would otherwise loop forever
+      }
+      if (range && lastId !== null) {
+        for (const c of customers) {
+          const id = /^\d+$/.test(c.id) ? BigInt(c.id) : null;
+          if (id === null || id <= lastId) throw new ListingRangeError(range, c.id);
+          lastId = id;
+        }
+        // Past the end of the range: the rest is another range's, and no further page is asked for.
+        if (throughId !== null && lastId >= throughId) {
+          customers = customers.filter((c) => BigInt(c.id) <= throughId);
+          nextId = null;
+        }
       }
       // The next page is asked for before this one is handed over: the caller's work on it (storing 250 customers)
       // overlaps the request instead of following it. A caller that stops early leaves one read unused; its failure,
@@ -226,6 +241,11 @@ export class RivoClient implements RivoApi {
   async close(): Promise<void> {
     if (this.ownsGate) await this.gate.stop();
   }
+}
+
+/** A Rivo customer id as a number, or null if it is not one (ranges are only read apart over numeric ids). */
+function numericId(id: string): bigint | null {
+  return /^\d+$/.test(id) ? BigInt(id) : null;
 }
 
 function parseJsonOrNull(text: string): unknown {

@@ -38,7 +38,8 @@ export interface YotpoOptions {
  * The Rivo stand-in's settings. Besides rate and latency, each behaviour switch (`RivoBehaviour`, all off by default:
  * the modelled behaviour) makes it act the other way within what Rivo documents: `perPageCap`, `order`,
  * `batchAtomicity`, `batchItemErrorsIn2xx`, `refuseNegativeBelowZero`, `notePrefix`, `batchIgnoresSkipEmail`,
- * `batchChecksAgainstStart`, `lifetimeNet`, `tierEndpointMissing`, `dobMonthDayOnly`, `expiresAtIgnored`, `expiresAtRefused`.
+ * `batchChecksAgainstStart`, `lifetimeNet`, `tierEndpointMissing`, `dobMonthDayOnly`, `expiresAtIgnored`, `expiresAtRefused`,
+ * `awardPath`, `customerCursorOpaque`.
  * They can also be changed while it runs, through `sandbox.rivo.behaviour`.
  */
 export interface RivoOptions extends Partial<RivoBehaviour> {

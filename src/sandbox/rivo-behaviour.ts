@@ -41,6 +41,12 @@ export interface RivoBehaviour {
    * (`POST /customers/{identifier}/earning_rules/{id}/award`, no body); the other path answers 404.
    */
   awardPath: 'earning_rules' | 'customers';
+  /**
+   * `GET /customers` serves `next_since_id`s that are tokens, not ids, and takes `pagination[since_id]` only as one of
+   * those (or 0): asked to start after an id, it lists from the start, as a store with opaque cursors might. By
+   * default the cursor is the page's last id, and any id works.
+   */
+  customerCursorOpaque: boolean;
 }
 
 export const DEFAULT_RIVO_BEHAVIOUR: Readonly<RivoBehaviour> = {
@@ -58,6 +64,7 @@ export const DEFAULT_RIVO_BEHAVIOUR: Readonly<RivoBehaviour> = {
   expiresAtIgnored: false,
   expiresAtRefused: false,
   awardPath: 'earning_rules',
+  customerCursorOpaque: false,
 };
 
 /** The default behaviour with `over` on top; keys set to undefined do not hide a default. */

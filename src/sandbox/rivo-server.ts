@@ -199,6 +199,13 @@ function paginationOf(query: Params): Params {
 
 // --- handlers ---
 
+/**
+ * The cursors each store served with RivoBehaviour.customerCursorOpaque: numbers, but not ids (a token for the last id
+ * of its page, from a counter), so a client that takes any id for a cursor is found out.
+ */
+const cursorsOf = new WeakMap<RivoState, Map<number, number>>();
+const OPAQUE_CURSOR_BASE = 900_000_000;
+
 function listCustomers(state: RivoState, ctx: RequestCtx): Answer {
   const pagination = paginationOf(ctx.query);
   const sinceRaw = str(pagination.since_id);
@@ -207,12 +214,23 @@ function listCustomers(state: RivoState, ctx: RequestCtx): Answer {
     const limit = positiveInt(pagination.limit) ?? DEFAULT_PER_PAGE;
     if (Number.isNaN(limit)) return invalid(['pagination[limit] must be a positive integer']);
     const capped = Math.min(limit, MAX_LIMIT);
-    const since = Number(sinceRaw);
+    const asked = Number(sinceRaw);
+    const opaque = state.behaviour.customerCursorOpaque;
+    const cursors = cursorsOf.get(state) ?? new Map<number, number>();
+    cursorsOf.set(state, cursors);
+    // An opaque cursor it did not serve (an id, say) lists from the start.
+    const since = opaque && asked !== 0 ? (cursors.get(asked) ?? 0) : asked;
     const ids = state.ids();
     const start = firstAbove(ids, since);
     const page = ids.slice(start, start + capped);
     const data = page.map((id) => customerResource(state.customer(id) as RivoCustomerAttributes));
-    return jsonAnswer(200, { data, links: { next_since_id: start + capped < ids.length ? (page.at(-1) ?? null) : null } });
+    const last = start + capped < ids.length ? (page.at(-1) ?? null) : null;
+    let next = last;
+    if (last !== null && opaque) {
+      next = OPAQUE_CURSOR_BASE + cursors.size + 1;
+      cursors.set(next, last);
+    }
+    return jsonAnswer(200, { data, links: { next_since_id: next } });
   }
   const p = offsetPage(pagination);
   if (!('page' in p)) return p;

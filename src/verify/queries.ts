@@ -3,7 +3,7 @@ import type { RivoCustomerSnapshot } from '../domain.js';
 import { recordProblemOnce } from '../ledger/customers.js';
 import { pluckStatement, statement } from '../ledger/statements.js';
 import type { EventRow, VerifyResultRow } from '../ledger/types.js';
-import { storeRivoCustomers } from '../plan/rivo-index.js';
+import { forEachRivoPage, storeRivoCustomers } from '../plan/rivo-index.js';
 import type { RivoApi } from '../rivo/api.js';
 import type { PendingProblem, VerifyProgress } from './rules.js';
 
@@ -74,8 +74,6 @@ export function verifyData(db: Db): VerifyData {
   };
 }
 
-/** Rivo's customers, a page at a time (its maximum). */
-const PAGE = 250;
 
 /**
  * Pages through Rivo's customers, storing the ones to verify in the planner's Rivo index. Stops as soon as every
@@ -83,24 +81,25 @@ const PAGE = 250;
  */
 export async function readRivoList(db: Db, rivo: RivoApi, limitSeq: number, toRead: number, progress: (p: VerifyProgress) => void): Promise<void> {
   const wanted = pluckStatement(db, `SELECT 1 FROM customers c WHERE c.rivo_id = ? AND c.seq <= ? AND ${ELIGIBLE_SQL} LIMIT 1`);
-  let buffer: RivoCustomerSnapshot[] = [];
   let listed = 0;
   let found = 0;
-  for await (const c of rivo.listCustomers(PAGE)) {
-    listed++;
-    if (wanted.get(String(c.id), limitSeq)) {
-      buffer.push(c);
-      found++;
-    }
-    if (listed % PAGE === 0) {
-      storeRivoCustomers(db, buffer);
-      buffer = [];
+  let pages = 0;
+  await forEachRivoPage(
+    db,
+    rivo,
+    (page) => {
+      const mine = page.filter((c) => wanted.get(String(c.id), limitSeq));
+      storeRivoCustomers(db, mine);
+      listed += page.length;
+      found += mine.length;
+      pages++;
       progress({ phase: 'list', done: listed, total: null });
-      const pages = listed / PAGE;
-      if (found >= toRead || pages >= toRead - found) break;
-    }
-  }
-  storeRivoCustomers(db, buffer);
+      return found >= toRead || pages >= toRead - found;
+    },
+    () => {
+      listed = found = pages = 0;
+    },
+  );
   progress({ phase: 'list', done: listed, total: listed });
 }
 

@@ -10,7 +10,7 @@ import {
   RateLimitError,
   ServerError,
 } from '../../src/http/errors.js';
-import type { OutgoingEvent } from '../../src/rivo/api.js';
+import { ListingRangeError, type OutgoingEvent } from '../../src/rivo/api.js';
 import { RivoClient, type RivoClientOptions } from '../../src/rivo/client.js';
 import { readCustomerEvents } from '../../src/rivo/listing.js';
 import { UNMEASURED_PROFILE } from '../../src/rivo/profile.js';
@@ -149,6 +149,30 @@ describe('RivoClient: requests', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(nock.isDone()).toBe(true);
     expect(c.requestCount).toBe(2);
+  });
+
+  it('reads a range of ids: starts after its first id, ends at its last without asking for the page after', async () => {
+    customersPage(2, [3, 4], 4);
+    customersPage(4, [5, 7], 7);
+    const c = client();
+    const ids: string[] = [];
+    for await (const row of c.listCustomers(2, { afterId: '2', throughId: '6' })) ids.push(row.id);
+    // 7 is past the range (the next range's), and the page after 7 is never asked for (nock would refuse it).
+    expect(ids).toEqual(['3', '4', '5']);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(nock.isDone()).toBe(true);
+    expect(c.requestCount).toBe(2);
+  });
+
+  it('refuses a range the store cannot serve apart: asked for ids after 4, it serves 1 (its cursor is not an id)', async () => {
+    customersPage(4, [1, 2], 2);
+    const read = async () => {
+      for await (const _ of client().listCustomers(2, { afterId: '4', throughId: '8' })) void _;
+    };
+    await expect(read()).rejects.toBeInstanceOf(ListingRangeError);
+    // Out of order within the range is the same: a customer at or below the one before it.
+    customersPage(4, [6, 5], 5);
+    await expect(read()).rejects.toThrow(/asked for ids after 4, served 5/);
   });
 
   it('caps the customer page size at 250', async () => {
